@@ -1,0 +1,76 @@
+"""glassnet: a see-through neural-network classifier.
+
+Softmax output, cross-entropy loss, and backpropagation with the hand-derived
+gradient ∂L/∂z = ŷ − y, readable in the code and checkable by numbers.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .data import minibatches, one_hot
+from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
+from .functional import (
+    log_softmax,
+    logsumexp,
+    softmax,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+)
+from .gradcheck import GradientCheck, check_gradients
+from .layers import (
+    Dense,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    mlp,
+)
+from .losses import CrossEntropy, SoftmaxCrossEntropy
+from .optim import SGD, Adam, AdamW, Optimizer
+from .plotting import plot_decision_boundary
+from .train import Callback, EarlyStopping, History, TrainState, evaluate, train
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Callback",
+    "CrossEntropy",
+    "Dense",
+    "EarlyStopping",
+    "GradientCheck",
+    "History",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "ModelFileError",
+    "Optimizer",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "Tanh",
+    "TrainState",
+    "TrainingDivergedError",
+    "UnsupportedFormatError",
+    "__version__",
+    "check_gradients",
+    "evaluate",
+    "log_softmax",
+    "logsumexp",
+    "minibatches",
+    "mlp",
+    "one_hot",
+    "plot_decision_boundary",
+    "softmax",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "train",
+]

@@ -1,0 +1,152 @@
+"""Data plumbing: input checks, one-hot targets and minibatch indices.
+
+Every random draw comes from an explicit ``np.random.Generator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+__all__ = ["check_features", "minibatches", "one_hot"]
+
+
+def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def check_features(
+    X: ArrayLike, *, name: str = "X", dtype: DTypeLike = np.float64
+) -> NDArray[np.floating]:
+    """Validate a feature matrix and return it as a C-contiguous float array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numeric features. Ints, bools and float16 are upcast before checking.
+    name : str, default="X"
+        Argument name for error messages.
+    dtype : {np.float64, np.float32}, default=np.float64
+        Dtype of the result.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, is empty, is complex or non-numeric, or holds NaN
+        or inf (the message gives the count and the first position).
+    """
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported in {name}; pass real numbers.")
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be numeric; got dtype {arr.dtype}. Encode text or "
+                "categorical columns as numbers first."
+            ) from None
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_features); got {arr.ndim}-D "
+            f"shape {arr.shape}. Reshape your data: {name}.reshape(-1, 1) for a single "
+            f"feature or {name}.reshape(1, -1) for a single sample."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} has shape {arr.shape}: at least 1 sample and 1 feature are needed."
+        )
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(out)):
+        for label, mask in (("NaN", np.isnan(out)), ("inf", np.isinf(out))):
+            if mask.any():
+                raise ValueError(
+                    f"{name} contains {int(mask.sum())} {label} value(s), the first at "
+                    f"position {_first_bad(mask)}. Remove or impute them (for example "
+                    "with sklearn.impute.SimpleImputer) before training."
+                )
+        raise ValueError(
+            f"{name} overflows {np.dtype(dtype)}: values beyond its range became inf. "
+            "Scale your features (sklearn.preprocessing.StandardScaler)."
+        )
+    return out
+
+
+def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDArray[np.floating]:
+    """One-hot encode integer class indices.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Integer labels in ``[0, n_classes)``.
+    n_classes : int
+    dtype : dtype, default=np.float64
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"y must be 1-D integer class indices; got dtype {labels.dtype} and shape "
+            f"{labels.shape}."
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"y must hold indices in [0, {n_classes}); got values from {labels.min()} "
+            f"to {labels.max()}."
+        )
+    out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def minibatches(
+    n_samples: int,
+    batch_size: int | None,
+    *,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+) -> Iterator[NDArray[np.intp] | slice]:
+    """Yield index sets that cover ``range(n_samples)`` once.
+
+    Parameters
+    ----------
+    n_samples : int
+    batch_size : int or None
+        Samples per batch (the last batch may be smaller); None means one
+        full batch.
+    shuffle : bool, default=True
+        Draw a fresh permutation from ``rng``; otherwise contiguous slices.
+    rng : numpy.random.Generator, optional
+        Required when ``shuffle`` is True and there is more than one batch.
+
+    Yields
+    ------
+    ndarray of int or slice
+        Indices of one batch. Without shuffling these are slices, so
+        ``X[batch]`` is a view and costs no copy.
+    """
+    size = n_samples if batch_size is None else min(int(batch_size), n_samples)
+    if size <= 0:
+        return
+    if size >= n_samples:
+        # One full batch: order does not change the gradient of a mean.
+        yield slice(0, n_samples)
+        return
+    if shuffle:
+        if rng is None:
+            raise ValueError("minibatches(shuffle=True) needs rng, a numpy Generator.")
+        order = rng.permutation(n_samples)
+        for start in range(0, n_samples, size):
+            yield order[start : start + size]
+    else:
+        for start in range(0, n_samples, size):
+            yield slice(start, min(start + size, n_samples))

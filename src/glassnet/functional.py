@@ -1,0 +1,263 @@
+"""Pure maths: softmax, its Jacobian, and the activations with their derivatives.
+
+Every function here takes arrays and returns arrays; nothing holds state. Each
+forward formula sits directly above its derivative so the pair can be checked by
+eye.
+
+The headline result
+-------------------
+For logits ``z``, probabilities ``ŷ = softmax(z)`` and the cross-entropy
+``L = -Σ_o y_o log ŷ_o``:
+
+* for ``i = o``: ``∂ŷ_o/∂z_i = ŷ_o (1 - ŷ_o)``
+* for ``i ≠ o``: ``∂ŷ_o/∂z_i = -ŷ_o ŷ_i``
+* ``∂L/∂ŷ_o = -y_o / ŷ_o``
+
+so by the chain rule ``∂L/∂z_i = Σ_o (-y_o/ŷ_o) ∂ŷ_o/∂z_i
+= -y_i (1 - ŷ_i) + Σ_{o≠i} y_o ŷ_i = ŷ_i Σ_o y_o - y_i``, which is ``ŷ_i - y_i``
+when ``y`` is one-hot. :func:`softmax_jacobian` builds the matrix of the two
+cases; :func:`softmax_jvp` applies it without forming it; the fused loss in
+:mod:`glassnet.losses` uses the collapsed result directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "identity",
+    "identity_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "log_softmax",
+    "logsumexp",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "tanh",
+    "tanh_grad",
+]
+
+Array = NDArray[np.floating]
+
+
+def _as_float(z: ArrayLike) -> Array:
+    """Return ``z`` as a floating array, upcasting ints, bools and float16."""
+    arr = np.asarray(z)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    return arr.astype(np.float64)
+
+
+# --------------------------------------------------------------------------
+# softmax family
+# --------------------------------------------------------------------------
+
+
+def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> Array:
+    """Compute ``log Σ exp(z)`` along ``axis`` without overflow.
+
+    Parameters
+    ----------
+    z : array-like
+        Input values.
+    axis : int, default=-1
+        Axis to reduce.
+    keepdims : bool, default=False
+        Keep the reduced axis with length one.
+
+    Returns
+    -------
+    ndarray
+        ``max(z) + log Σ exp(z - max(z))``.
+    """
+    z = _as_float(z)
+    m = np.max(z, axis=axis, keepdims=True)
+    # A row of -inf has max -inf; shifting by it would give nan.
+    m = np.where(np.isfinite(m), m, 0.0).astype(z.dtype, copy=False)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(z: ArrayLike, axis: int = -1) -> Array:
+    """Log of the softmax, computed as ``(z - max) - log Σ exp(z - max)``.
+
+    Subtracting the maximum first makes every exponent ≤ 0, so ``exp`` cannot
+    overflow, and the largest term is exactly ``exp(0) = 1``, so the sum is at
+    least 1 and its log cannot be ``-inf``. The result is exact for logits such
+    as ``[1000, 999, 0]`` or ``[1e308, 0, 0]``.
+
+    Parameters
+    ----------
+    z : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Logits.
+    axis : int, default=-1
+        The class axis.
+
+    Returns
+    -------
+    ndarray of the same shape as ``z``
+        ``log softmax(z)``; every entry is ≤ 0.
+    """
+    z = _as_float(z)
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(z: ArrayLike, axis: int = -1) -> Array:
+    """Softmax ``ŷ_i = exp(z_i) / Σ_j exp(z_j)``, computed as ``exp(log_softmax)``.
+
+    Parameters
+    ----------
+    z : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Logits.
+    axis : int, default=-1
+        The class axis.
+
+    Returns
+    -------
+    ndarray of the same shape as ``z``
+        Probabilities in [0, 1] summing to one along ``axis``.
+    """
+    return np.exp(log_softmax(z, axis=axis))
+
+
+def softmax_jacobian(z: ArrayLike) -> Array:
+    """The softmax Jacobian ``J[n, o, i] = ∂ŷ_o/∂z_i`` for each row of ``z``.
+
+    ``J = diag(ŷ) - ŷ ŷᵀ``: the diagonal (case ``i = o``) is ``ŷ_o (1 - ŷ_o)``
+    and the off-diagonal (case ``i ≠ o``) is ``-ŷ_o ŷ_i``. The matrix is
+    symmetric and every row sums to zero (the probabilities always sum to one).
+
+    Parameters
+    ----------
+    z : array-like of shape (n_samples, n_classes)
+        Logits (a 1-D vector is treated as one sample).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes, n_classes)
+        One Jacobian per sample. Costs O(n k²) memory; for training use
+        :func:`softmax_jvp`, which never forms it.
+    """
+    p = softmax(np.atleast_2d(_as_float(z)))
+    jac = -p[:, :, None] * p[:, None, :]  # case i ≠ o: -ŷ_o ŷ_i
+    k = p.shape[1]
+    diag = np.arange(k)
+    jac[:, diag, diag] = p * (1.0 - p)  # case i = o: ŷ_o (1 - ŷ_o)
+    return jac
+
+
+def softmax_jvp(p: ArrayLike, v: ArrayLike) -> Array:
+    """Apply the softmax Jacobian to ``v`` without forming it: ``J v``.
+
+    ``(J v)_o = Σ_i (δ_oi ŷ_o - ŷ_o ŷ_i) v_i = ŷ_o (v_o - Σ_i ŷ_i v_i)``.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes)
+        Softmax probabilities ``ŷ`` (not logits).
+    v : array-like of shape (n_samples, n_classes)
+        One vector per sample.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        ``J v`` per row, in O(n k) time and memory.
+    """
+    p = _as_float(p)
+    v = np.asarray(v, dtype=p.dtype)
+    return p * (v - np.sum(p * v, axis=-1, keepdims=True))
+
+
+def softmax_vjp(p: ArrayLike, g: ArrayLike) -> Array:
+    """Vector-Jacobian product ``gᵀ J``, the backward pass of softmax.
+
+    The softmax Jacobian is symmetric, so this equals :func:`softmax_jvp`;
+    it is a separate name because backpropagation is a vector-Jacobian product
+    and a reader should see which one the code means.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes)
+        Softmax probabilities ``ŷ``.
+    g : array-like of shape (n_samples, n_classes)
+        Upstream gradient ``∂L/∂ŷ``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        ``∂L/∂z``.
+    """
+    return softmax_jvp(p, g)
+
+
+# --------------------------------------------------------------------------
+# activations: each forward above its derivative
+# --------------------------------------------------------------------------
+# Derivatives take the forward *output* ``a`` when it determines the slope
+# (tanh, sigmoid) because the layer already holds it, and the input ``x``
+# otherwise (relu family).
+
+
+def tanh(x: Array) -> Array:
+    """Hyperbolic tangent, ``a = tanh(x)``."""
+    return np.tanh(x)
+
+
+def tanh_grad(a: Array) -> Array:
+    """Derivative of tanh from its output: ``da/dx = 1 - a²``."""
+    return 1.0 - a * a
+
+
+def relu(x: Array) -> Array:
+    """Rectified linear unit, ``a = max(x, 0)``."""
+    return np.maximum(x, 0.0).astype(x.dtype, copy=False)
+
+
+def relu_grad(x: Array) -> Array:
+    """Derivative of relu from its input: 1 where ``x > 0``, else 0."""
+    return (x > 0).astype(x.dtype)
+
+
+def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
+    """Leaky relu, ``a = x`` for ``x > 0`` and ``negative_slope · x`` otherwise."""
+    return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+def leaky_relu_grad(x: Array, negative_slope: float = 0.01) -> Array:
+    """Derivative of leaky relu from its input: 1 or ``negative_slope``."""
+    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype, copy=False)
+
+
+def sigmoid(x: Array) -> Array:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, overflow-safe.
+
+    Written as ``exp(-log1p(exp(-|x|)))`` on the positive side and
+    ``1 - that`` on the negative side, so ``exp`` only ever sees ``-|x|`` and
+    cannot overflow for any finite input.
+    """
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    pos = 1.0 / (1.0 + e)  # σ(|x|)
+    return np.where(x >= 0, pos, e * pos).astype(x.dtype, copy=False)
+
+
+def sigmoid_grad(a: Array) -> Array:
+    """Derivative of the sigmoid from its output: ``da/dx = a (1 - a)``."""
+    return a * (1.0 - a)
+
+
+def identity(x: Array) -> Array:
+    """Identity activation, ``a = x``."""
+    return x
+
+
+def identity_grad(x: Array) -> Array:
+    """Derivative of the identity: 1 everywhere."""
+    return np.ones_like(x)

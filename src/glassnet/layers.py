@@ -1,0 +1,475 @@
+"""Layers: each a ``forward`` / ``backward`` pair, plus ``Sequential``.
+
+A layer's ``forward(X)`` caches what its ``backward`` needs; ``backward(grad)``
+takes ``∂L/∂output`` and returns ``∂L/∂input``, writing the gradients of its
+parameters into ``layer.grads`` in place. Layers never see an optimizer.
+
+Parameters and their gradients are exposed as dicts of *live* arrays: change
+them in place (``W[...] = ...``), never rebind them, because ``Sequential``
+packs them into one flat vector and the dicts hold views into it.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from . import functional as F
+from .init import INITIALIZERS, as_generator
+
+__all__ = [
+    "Dense",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+Array = NDArray[np.floating]
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_float_dtype(dtype: DTypeLike, name: str = "dtype") -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in _FLOAT_DTYPES:
+        raise ValueError(
+            f"{name} must be float32 or float64; got {dt}. glassnet never computes in "
+            "float16 or integer types: pass dtype=np.float32 or np.float64."
+        )
+    return dt
+
+
+def _cached(value: Array | None, layer: Layer) -> Array:
+    """Return a value cached by ``forward``, or explain that forward comes first."""
+    if value is None:
+        raise RuntimeError(
+            f"{type(layer).__name__}.backward was called before forward: run "
+            "forward on a batch first, then backward with the gradient of its output."
+        )
+    return value
+
+
+class Layer:
+    """Base class: a forward/backward pair with optional parameters.
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        Trainable arrays by short name (``"W"``, ``"b"``); empty if none.
+    grads : dict of str to ndarray
+        Gradients with the same keys and shapes, filled by ``backward``.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+
+    def forward(self, X: Array) -> Array:
+        """Compute the output for ``X`` and cache what ``backward`` needs."""
+        raise NotImplementedError
+
+    def backward(self, grad: Array) -> Array:
+        """Given ``∂L/∂output``, fill ``self.grads`` and return ``∂L/∂input``."""
+        raise NotImplementedError
+
+    def __call__(self, X: Array) -> Array:
+        return self.forward(X)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """Fully connected layer ``out = X @ W + b``.
+
+    Parameters
+    ----------
+    n_in : int
+        Number of input features.
+    n_out : int
+        Number of output units.
+    rng : numpy.random.Generator, int or None, default=None
+        Source of the initial weights. None draws a fresh OS seed.
+    dtype : {np.float64, np.float32}, default=np.float64
+        Dtype of ``W``, ``b`` and their gradients.
+    init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"}, \
+            default="glorot_uniform"
+        Weight initialiser; biases start at zero. Use He for relu layers.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+
+    Notes
+    -----
+    Backward, for upstream gradient ``G = ∂L/∂out`` of shape (n_samples, n_out)::
+
+        ∂L/∂W = Xᵀ G        (n_in, n_out)
+        ∂L/∂b = Σ_rows G    (n_out,)
+        ∂L/∂X = G Wᵀ        (n_samples, n_in)
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        rng: np.random.Generator | int | None = None,
+        dtype: DTypeLike = np.float64,
+        init: str = "glorot_uniform",
+    ) -> None:
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(
+                    f"{name} must be a positive integer; got {value!r}. "
+                    "A Dense layer needs at least one input and one output unit."
+                )
+        if init not in INITIALIZERS:
+            raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+        dt = _check_float_dtype(dtype)
+        generator = as_generator(rng)
+        self.n_in = int(n_in)
+        self.n_out = int(n_out)
+        self.params["W"] = INITIALIZERS[init](generator, self.n_in, self.n_out, dt)
+        self.params["b"] = np.zeros(self.n_out, dtype=dt)
+        self.grads["W"] = np.zeros_like(self.params["W"])
+        self.grads["b"] = np.zeros_like(self.params["b"])
+        self._X: Array | None = None
+
+    @property
+    def W(self) -> Array:
+        """Weights, shape (n_in, n_out)."""
+        return self.params["W"]
+
+    @property
+    def b(self) -> Array:
+        """Biases, shape (n_out,)."""
+        return self.params["b"]
+
+    def forward(self, X: Array) -> Array:
+        """``X @ W + b``; caches ``X``."""
+        self._X = X
+        return X @ self.params["W"] + self.params["b"]
+
+    def backward(self, grad: Array) -> Array:
+        """Fill ``∂L/∂W = Xᵀ G`` and ``∂L/∂b = Σ G``; return ``G Wᵀ``."""
+        X = _cached(self._X, self)
+        np.matmul(X.T, grad, out=self.grads["W"])
+        np.sum(grad, axis=0, out=self.grads["b"])
+        return grad @ self.params["W"].T
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out}, dtype={self.params['W'].dtype})"
+
+
+class Tanh(Layer):
+    """``a = tanh(x)``; backward multiplies by ``1 - a²``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._a: Array | None = None
+
+    def forward(self, X: Array) -> Array:
+        """Apply tanh; caches the output."""
+        self._a = F.tanh(X)
+        return self._a
+
+    def backward(self, grad: Array) -> Array:
+        """``grad · (1 - a²)``."""
+        a = _cached(self._a, self)
+        return grad * F.tanh_grad(a)
+
+
+class ReLU(Layer):
+    """``a = max(x, 0)``; backward passes the gradient where ``x > 0``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._x: Array | None = None
+
+    def forward(self, X: Array) -> Array:
+        """Apply relu; caches the input."""
+        self._x = X
+        return F.relu(X)
+
+    def backward(self, grad: Array) -> Array:
+        """``grad · 1[x > 0]``."""
+        x = _cached(self._x, self)
+        return grad * F.relu_grad(x)
+
+
+class LeakyReLU(Layer):
+    """``a = x`` for ``x > 0``, else ``negative_slope · x``.
+
+    Parameters
+    ----------
+    negative_slope : float, default=0.01
+        Slope for negative inputs.
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if not np.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(
+                "negative_slope must be a finite number >= 0; got "
+                f"{negative_slope!r}. The usual value is 0.01."
+            )
+        self.negative_slope = float(negative_slope)
+        self._x: Array | None = None
+
+    def forward(self, X: Array) -> Array:
+        """Apply leaky relu; caches the input."""
+        self._x = X
+        return F.leaky_relu(X, self.negative_slope)
+
+    def backward(self, grad: Array) -> Array:
+        """``grad · (1 or negative_slope)``."""
+        x = _cached(self._x, self)
+        return grad * F.leaky_relu_grad(x, self.negative_slope)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Sigmoid(Layer):
+    """``a = 1 / (1 + exp(-x))`` (overflow-safe); backward multiplies by ``a(1 - a)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._a: Array | None = None
+
+    def forward(self, X: Array) -> Array:
+        """Apply the sigmoid; caches the output."""
+        self._a = F.sigmoid(X)
+        return self._a
+
+    def backward(self, grad: Array) -> Array:
+        """``grad · a(1 - a)``."""
+        a = _cached(self._a, self)
+        return grad * F.sigmoid_grad(a)
+
+
+class Identity(Layer):
+    """``a = x``; backward passes the gradient through unchanged."""
+
+    def forward(self, X: Array) -> Array:
+        """Return ``X``."""
+        return X
+
+    def backward(self, grad: Array) -> Array:
+        """Return ``grad``."""
+        return grad
+
+
+class Softmax(Layer):
+    """Standalone softmax layer, for learners composing ``Softmax`` + ``CrossEntropy``.
+
+    Backward is the vector-Jacobian product ``ŷ ⊙ (g - Σ ŷ g)``, the softmax
+    Jacobian ``diag(ŷ) - ŷŷᵀ`` applied without forming it.
+
+    For training prefer :class:`glassnet.SoftmaxCrossEntropy` on logits: it
+    fuses the two steps into ``ŷ - y``, which is cheaper and never takes the
+    log of a probability that has underflowed to zero.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._p: Array | None = None
+
+    def forward(self, X: Array) -> Array:
+        """Softmax over the last axis; caches the probabilities."""
+        self._p = F.softmax(X, axis=-1)
+        return self._p
+
+    def backward(self, grad: Array) -> Array:
+        """``ŷ ⊙ (g - Σ_o ŷ_o g_o)``, the Jacobian-vector product."""
+        p = _cached(self._p, self)
+        return F.softmax_vjp(p, grad)
+
+
+class Sequential(Layer):
+    """A stack of layers applied in order.
+
+    Parameters
+    ----------
+    layers : iterable of Layer
+        The layers, first to last.
+
+    Attributes
+    ----------
+    layers : list of Layer
+    flat_params : ndarray of shape (n_parameters,)
+        Every parameter packed in one contiguous vector; the arrays returned by
+        :meth:`parameters` are views into it, so updating one updates the other.
+    flat_grads : ndarray of shape (n_parameters,)
+        The same for the gradients.
+
+    Notes
+    -----
+    Parameter names are ``"<layer index>.<name>"``, e.g. ``"0.W"``, ``"0.b"``,
+    ``"2.W"``: they are public and stable, and optimizers key their state by them.
+    All parameters must share one dtype.
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        super().__init__()
+        self.layers: list[Layer] = list(layers)
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"layers[{i}] must be a glassnet Layer; got {type(layer).__name__}."
+                )
+        self._pack()
+
+    def _pack(self) -> None:
+        """Move every parameter and gradient into one flat vector of views."""
+        named = [
+            (f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers) for k in layer.params
+        ]
+        dtypes = {layer.params[k].dtype for _, layer, k in named}
+        if len(dtypes) > 1:
+            raise ValueError(
+                "all layers of a Sequential must share one dtype; got "
+                f"{sorted(str(d) for d in dtypes)}. Build every Dense with the same dtype."
+            )
+        dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
+        total = sum(layer.params[k].size for _, layer, k in named)
+        self.flat_params = np.empty(total, dtype=dtype)
+        self.flat_grads = np.zeros(total, dtype=dtype)
+        self._names: list[str] = []
+        offset = 0
+        for name, layer, k in named:
+            arr = layer.params[k]
+            view = self.flat_params[offset : offset + arr.size].reshape(arr.shape)
+            view[...] = arr
+            layer.params[k] = view
+            layer.grads[k] = self.flat_grads[offset : offset + arr.size].reshape(arr.shape)
+            self._names.append(name)
+            offset += arr.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the parameters (float64 when there are none)."""
+        return self.flat_params.dtype
+
+    def forward(self, X: Array) -> Array:
+        """Run every layer's forward; return the last output."""
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, grad: Array) -> Array:
+        """Run every backward in reverse; return ``∂L/∂X`` and fill all gradients."""
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def parameters(self) -> dict[str, Array]:
+        """Live parameter arrays by public name (``"0.W"``, ``"0.b"``, ...)."""
+        out: dict[str, Array] = {}
+        for i, layer in enumerate(self.layers):
+            for k, v in layer.params.items():
+                out[f"{i}.{k}"] = v
+        return out
+
+    def gradients(self) -> dict[str, Array]:
+        """Live gradient arrays, same names and shapes as :meth:`parameters`."""
+        out: dict[str, Array] = {}
+        for i, layer in enumerate(self.layers):
+            for k, v in layer.grads.items():
+                out[f"{i}.{k}"] = v
+        return out
+
+    def astype(self, dtype: DTypeLike) -> Sequential:
+        """Return a deep copy whose parameters have ``dtype``."""
+        dt = _check_float_dtype(dtype)
+        clone = copy.deepcopy(self)
+        for layer in clone.layers:
+            for k in list(layer.params):
+                layer.params[k] = layer.params[k].astype(dt)
+                layer.grads[k] = layer.grads[k].astype(dt)
+        clone._pack()
+        return clone
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Layer:
+        return self.layers[i]
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n  {inner}\n])"
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Sequential:
+        # Deep-copying views would detach them from the flat vector: copy the
+        # layers, then pack again so the new model has its own flat vectors.
+        new = Sequential.__new__(Sequential)
+        Layer.__init__(new)
+        new.layers = [copy.deepcopy(layer, memo) for layer in self.layers]
+        new._pack()
+        return new
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "tanh",
+    *,
+    rng: np.random.Generator | int | None = None,
+    dtype: DTypeLike = np.float64,
+) -> Sequential:
+    """Build ``Dense → activation → ... → Dense`` (logits out, no softmax).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths from input to output, e.g. ``[2, 32, 2]``.
+    activation : {"tanh", "relu", "leaky_relu", "sigmoid", "identity"}, default="tanh"
+        Hidden activation. Relu-family layers get He initialisation, the
+        others Glorot.
+    rng : Generator, int or None, default=None
+        Source of the initial weights.
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Returns
+    -------
+    Sequential
+        Ends in a Dense layer producing logits: pair it with
+        :class:`glassnet.SoftmaxCrossEntropy`.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}.")
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width; got {sizes!r}.")
+    generator = as_generator(rng)
+    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        layers.append(Dense(n_in, n_out, rng=generator, dtype=dtype, init=init))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return Sequential(layers)
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "identity": Identity,
+}

@@ -1,0 +1,339 @@
+"""Losses: the fused softmax + cross-entropy on logits, and the unfused teaching route.
+
+Targets ``y`` are either integer class indices of shape (n_samples,) or target
+distributions of shape (n_samples, n_classes). Both losses return a *weighted
+mean*: with per-sample weights ``w_i`` the loss is ``Σ_i w_i L_i / Σ_i w_i``
+(``w_i = 1`` gives the plain mean over the batch), and ``backward`` returns the
+gradient of exactly that number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import functional as F
+
+__all__ = ["CrossEntropy", "SoftmaxCrossEntropy", "as_target_matrix"]
+
+Array = NDArray[np.floating]
+
+
+def _check_2d_scores(values: ArrayLike, name: str) -> Array:
+    arr = np.asarray(values)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_classes); got shape "
+            f"{arr.shape}. Reshape a single sample with {name}[None, :]."
+        )
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one class column; got shape {arr.shape}.")
+    return arr
+
+
+def as_target_matrix(
+    y: ArrayLike, n_samples: int, n_classes: int, dtype: Any
+) -> tuple[Array, NDArray[np.intp] | None]:
+    """Turn class indices or distributions into a target matrix.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Integer class indices in ``[0, n_classes)``, or non-negative target rows.
+    n_samples, n_classes : int
+        Expected sizes.
+    dtype : dtype
+        Dtype of the returned matrix.
+
+    Returns
+    -------
+    T : ndarray of shape (n_samples, n_classes)
+        One-hot rows for indices, the rows themselves for distributions.
+    labels : ndarray of shape (n_samples,) or None
+        The indices when ``y`` was 1-D, else None.
+    """
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 1:
+        if y_arr.shape[0] != n_samples:
+            raise ValueError(
+                f"y has {y_arr.shape[0]} labels but the scores have {n_samples} rows; "
+                "pass one label per sample."
+            )
+        if y_arr.dtype.kind not in "iub":
+            if (
+                y_arr.dtype.kind == "f"
+                and np.all(np.isfinite(y_arr))
+                and np.all(y_arr == np.round(y_arr))
+            ):
+                y_arr = y_arr.astype(np.intp)
+            else:
+                raise ValueError(
+                    "y given as a 1-D array must hold integer class indices; got dtype "
+                    f"{y_arr.dtype}. Encode labels with sklearn.preprocessing.LabelEncoder."
+                )
+        labels = y_arr.astype(np.intp, copy=False)
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            bad = labels[(labels < 0) | (labels >= n_classes)][0]
+            raise ValueError(
+                f"y holds class index {bad}, outside [0, {n_classes}) for "
+                f"{n_classes} classes; check the number of output units."
+            )
+        T = np.zeros((n_samples, n_classes), dtype=dtype)
+        T[np.arange(n_samples), labels] = 1.0
+        return T, labels
+    if y_arr.ndim == 2:
+        if y_arr.shape != (n_samples, n_classes):
+            raise ValueError(
+                f"y given as target distributions must have shape ({n_samples}, "
+                f"{n_classes}) to match the scores; got {y_arr.shape}."
+            )
+        T = np.asarray(y_arr, dtype=dtype)
+        if not np.all(np.isfinite(T)):
+            raise ValueError("y contains NaN or inf; target rows must be finite.")
+        if np.any(T < 0):
+            raise ValueError("y target distributions must be non-negative; got a negative entry.")
+        return T, None
+    raise ValueError(
+        "y must be 1-D class indices or 2-D target distributions; got "
+        f"{y_arr.ndim}-D array of shape {y_arr.shape}."
+    )
+
+
+def _sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any) -> Array | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=dtype)
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample; got {w.shape}."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight contains NaN or inf; weights must be finite.")
+    if np.any(w < 0):
+        raise ValueError(
+            "sample_weight must be non-negative; got a negative weight. "
+            "Drop samples by giving them weight 0."
+        )
+    return w
+
+
+class SoftmaxCrossEntropy:
+    """Softmax and cross-entropy fused, taking **logits**.
+
+    ``forward(logits, y)`` returns the (weighted) mean of
+    ``L_i = -Σ_k t_ik log softmax(z_i)_k``; ``backward()`` returns its gradient
+    on the logits:
+
+    * one-hot targets: ``(ŷ - y) / N``;
+    * any targets (rows not summing to one included): ``(ŷ · Σ_k y_k - y) / N``,
+      the general result of the softmax-Jacobian derivation;
+    * with weights ``w_i``: row ``i`` is multiplied by ``w_i`` and ``N`` becomes
+      ``Σ_i w_i``.
+
+    Do **not** put a :class:`glassnet.Softmax` layer in front of this loss: it
+    applies the softmax itself. The log-probabilities come from
+    :func:`glassnet.log_softmax` (log-sum-exp), never from the log of clipped
+    probabilities, so huge logits give exact, finite losses.
+
+    Parameters
+    ----------
+    class_weight : array-like of shape (n_classes,), optional
+        Weight per class. Sample ``i`` gets weight ``Σ_k class_weight_k t_ik``
+        (``class_weight[y_i]`` for hard labels), multiplied by its sample weight.
+    label_smoothing : float in [0, 1), default=0.0
+        Replace targets ``t`` by ``(1 - ε) t + ε Σ_k t_k / K``: each row keeps
+        its mass but spreads ``ε`` of it evenly over the K classes.
+
+    Notes
+    -----
+    The weighted mean is normalised by the total weight ``Σ_i w_i``, so scaling
+    every weight by a constant changes nothing, and a batch whose weights are all
+    zero has loss 0 and gradient 0.
+    """
+
+    def __init__(self, class_weight: ArrayLike | None = None, label_smoothing: float = 0.0) -> None:
+        if class_weight is not None:
+            cw = np.asarray(class_weight, dtype=np.float64)
+            if cw.ndim != 1 or not np.all(np.isfinite(cw)) or np.any(cw < 0):
+                raise ValueError(
+                    "class_weight must be a 1-D array of finite, non-negative weights, "
+                    f"one per class; got {class_weight!r}."
+                )
+            self.class_weight: Array | None = cw
+        else:
+            self.class_weight = None
+        if not (0.0 <= float(label_smoothing) < 1.0):
+            raise ValueError(
+                f"label_smoothing must be in [0, 1); got {label_smoothing!r}. "
+                "0.1 is a common choice."
+            )
+        self.label_smoothing = float(label_smoothing)
+        self._cache: (
+            tuple[Array, Array | None, NDArray[np.intp] | None, Array | None, float] | None
+        ) = None
+
+    def forward(
+        self, logits: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Mean cross-entropy of ``softmax(logits)`` against ``y``.
+
+        Parameters
+        ----------
+        logits : array-like of shape (n_samples, n_classes)
+            Unnormalised scores ``z``.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class indices or target distributions.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight per sample.
+
+        Returns
+        -------
+        float
+            ``Σ_i w_i L_i / Σ_i w_i`` (0.0 if every weight is zero).
+        """
+        z = _check_2d_scores(logits, "logits")
+        n, k = z.shape
+        if self.class_weight is not None and self.class_weight.shape[0] != k:
+            raise ValueError(
+                f"class_weight has {self.class_weight.shape[0]} entries but the logits "
+                f"have {k} classes; give one weight per class."
+            )
+        logp = F.log_softmax(z, axis=1)
+        w = _sample_weights(sample_weight, n, z.dtype)
+        y_arr = np.asarray(y)
+        fast = y_arr.ndim == 1 and self.label_smoothing == 0.0
+        if fast:
+            T: Array | None = None
+            labels: NDArray[np.intp] | None = as_target_matrix(y_arr, n, k, z.dtype)[1]
+            assert labels is not None
+            per_sample = -logp[np.arange(n), labels]
+            if self.class_weight is not None:
+                cwi = self.class_weight.astype(z.dtype)[labels]
+                w = cwi if w is None else w * cwi
+        else:
+            T, labels = as_target_matrix(y_arr, n, k, z.dtype)
+            if self.class_weight is not None:
+                cwi = (T @ self.class_weight.astype(z.dtype)).astype(z.dtype)
+                w = cwi if w is None else w * cwi
+            if self.label_smoothing:
+                eps = self.label_smoothing
+                T = (1.0 - eps) * T + (eps / k) * T.sum(axis=1, keepdims=True)
+            per_sample = -np.sum(T * logp, axis=1)
+        if w is None:
+            total = float(n)
+            loss = float(np.sum(per_sample) / total) if n else 0.0
+        else:
+            total = float(np.sum(w))
+            loss = float(np.dot(w, per_sample) / total) if total > 0 else 0.0
+        self._cache = (logp, T, labels, w, total)
+        return loss
+
+    def backward(self) -> Array:
+        """Gradient of the last ``forward`` loss with respect to the logits.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``w_i (ŷ_i Σ_k t_ik - t_i) / Σ_j w_j`` per row: ``(ŷ - y)/N`` for
+            one-hot targets and unit weights.
+        """
+        if self._cache is None:
+            raise RuntimeError(
+                "SoftmaxCrossEntropy.backward was called before forward: call "
+                "forward(logits, y) first."
+            )
+        logp, T, labels, w, total = self._cache
+        grad = np.exp(logp)  # ŷ
+        n = grad.shape[0]
+        if total <= 0 or n == 0:
+            return np.zeros_like(grad)
+        if T is None:
+            assert labels is not None
+            grad[np.arange(n), labels] -= 1.0  # ŷ - y for one-hot y
+        else:
+            grad *= T.sum(axis=1, keepdims=True)  # ŷ · Σ_k y_k
+            grad -= T
+        if w is not None:
+            grad *= w[:, None]
+        grad /= total
+        return grad
+
+    def __repr__(self) -> str:
+        return (
+            f"SoftmaxCrossEntropy(class_weight={self.class_weight!r}, "
+            f"label_smoothing={self.label_smoothing})"
+        )
+
+
+class CrossEntropy:
+    """Cross-entropy on **probabilities**: ``L_i = -Σ_k y_ik log p_ik``.
+
+    The teaching route: compose ``Softmax()`` + ``CrossEntropy()`` and compare
+    its gradient on the logits with :class:`SoftmaxCrossEntropy`'s ``ŷ - y``.
+    ``backward`` returns ``∂L/∂p = -w_i y_i / (p_i Σ_j w_j)``, which the softmax
+    layer's Jacobian turns back into ``ŷ - y``.
+
+    The log of a probability that underflowed to zero is ``-inf``, so this loss
+    can be infinite where the fused one is exact: train with
+    :class:`SoftmaxCrossEntropy`.
+    """
+
+    def __init__(self) -> None:
+        self._cache: tuple[Array, Array, Array | None, float] | None = None
+
+    def forward(
+        self, probs: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Weighted mean of ``-Σ_k y_k log p_k``.
+
+        Parameters
+        ----------
+        probs : array-like of shape (n_samples, n_classes)
+            Probabilities, e.g. the output of a Softmax layer.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class indices or target distributions.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
+        p = _check_2d_scores(probs, "probs")
+        n, k = p.shape
+        T, _ = as_target_matrix(y, n, k, p.dtype)
+        w = _sample_weights(sample_weight, n, p.dtype)
+        with np.errstate(divide="ignore"):
+            logp = np.log(p, where=T != 0, out=np.zeros_like(p))
+        per_sample = -np.sum(T * logp, axis=1)
+        if w is None:
+            total = float(n)
+            loss = float(np.sum(per_sample) / total) if n else 0.0
+        else:
+            total = float(np.sum(w))
+            loss = float(np.dot(w, per_sample) / total) if total > 0 else 0.0
+        self._cache = (p, T, w, total)
+        return loss
+
+    def backward(self) -> Array:
+        """``∂L/∂p = -w_i y_i / (p_i Σ_j w_j)`` (zero where ``y`` is zero)."""
+        if self._cache is None:
+            raise RuntimeError(
+                "CrossEntropy.backward was called before forward: call forward(probs, y) first."
+            )
+        p, T, w, total = self._cache
+        grad = np.zeros_like(p)
+        if total <= 0:
+            return grad
+        with np.errstate(divide="ignore"):
+            np.divide(-T, p, out=grad, where=T != 0)
+        if w is not None:
+            grad *= w[:, None]
+        grad /= total
+        return grad
+
+    def __repr__(self) -> str:
+        return "CrossEntropy()"

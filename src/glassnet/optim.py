@@ -1,0 +1,245 @@
+"""Optimizers: settings in ``__init__``, state created lazily, arrays updated in place.
+
+``step(params, grads)`` takes two dicts with the same keys (the public names
+from :meth:`glassnet.Sequential.parameters`) and updates every array of
+``params`` in place. State (velocities, moments) is keyed by those names, so
+an optimizer never holds a reference to a layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+
+Array = NDArray[np.floating]
+
+
+def _check_number(
+    name: str,
+    value: float,
+    *,
+    low: float,
+    high: float | None = None,
+    low_inclusive: bool = False,
+    hint: str = "",
+) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a real number; got {type(value).__name__} {value!r}."
+        ) from None
+    ok = np.isfinite(v) and (v >= low if low_inclusive else v > low)
+    if high is not None:
+        ok = ok and v < high
+    if not ok:
+        lo = "[" if low_inclusive else "("
+        hi = f"{high})" if high is not None else "inf)"
+        raise ValueError(f"{name} must be in {lo}{low}, {hi}; got {value!r}. {hint}".rstrip())
+    return v
+
+
+class Optimizer:
+    """Base class. Subclasses implement :meth:`_update` for one array.
+
+    Attributes
+    ----------
+    lr : float
+        Learning rate; may be changed between steps (schedules do).
+    t : int
+        Number of steps taken.
+    state : dict of str to dict of str to ndarray
+        Per-parameter state, created on first use.
+    """
+
+    def __init__(self, lr: float) -> None:
+        self.lr = _check_number("lr", lr, low=0.0, hint="Try 0.01 for SGD or 1e-3 for Adam.")
+        self.t = 0
+        self.state: dict[str, dict[str, Array]] = {}
+
+    def step(self, params: Mapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """Update every array in ``params`` in place from ``grads``.
+
+        Parameters
+        ----------
+        params : mapping of str to ndarray
+            Live parameter arrays by name.
+        grads : mapping of str to ndarray
+            Their gradients, same keys and shapes.
+        """
+        if params.keys() != grads.keys():
+            raise KeyError(
+                "params and grads must have the same names; got "
+                f"{sorted(params)} and {sorted(grads)}."
+            )
+        self.t += 1
+        for name, p in params.items():
+            self._update(name, p, grads[name])
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        raise NotImplementedError
+
+    def _slot(self, name: str, key: str, like: Array) -> Array:
+        slots = self.state.setdefault(name, {})
+        if key not in slots:
+            slots[key] = np.zeros_like(like)
+        return slots[key]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Copy of the step count and every state array, for checkpoints."""
+        return {
+            "t": self.t,
+            "lr": self.lr,
+            "state": {n: {k: v.copy() for k, v in s.items()} for n, s in self.state.items()},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.t = int(state["t"])
+        self.lr = float(state["lr"])
+        self.state = {n: {k: np.array(v) for k, v in s.items()} for n, s in state["state"].items()}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    With ``g = ∇ + weight_decay · p`` and velocity ``v`` (starting at zero)::
+
+        v ← momentum · v - lr · g
+        p ← p + v                            (classical momentum)
+        p ← p + momentum · v - lr · g        (nesterov=True)
+
+    With ``momentum=0`` this is plain ``p ← p - lr · g``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, > 0.
+    momentum : float in [0, 1), default=0
+    nesterov : bool, default=False
+        Nesterov's look-ahead form; needs ``momentum > 0``.
+    weight_decay : float >= 0, default=0
+        L2 penalty ``weight_decay/2 · ‖p‖²`` folded into the gradient.
+    """
+
+    def __init__(
+        self, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(lr)
+        self.momentum = _check_number("momentum", momentum, low=0.0, high=1.0, low_inclusive=True)
+        self.weight_decay = _check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0; got momentum=0. Set momentum=0.9.")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum == 0:
+            p -= self.lr * g
+            return
+        v = self._slot(name, "velocity", p)
+        v *= self.momentum
+        v -= self.lr * g
+        if self.nesterov:
+            p += self.momentum * v - self.lr * g
+        else:
+            p += v
+
+    def __repr__(self) -> str:
+        return (
+            f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), with L2 ``weight_decay`` folded into the gradient.
+
+    With ``g = ∇ + weight_decay · p`` at step ``t``::
+
+        m ← β1 m + (1 - β1) g
+        v ← β2 v + (1 - β2) g²
+        p ← p - lr · (m / (1 - β1ᵗ)) / (sqrt(v / (1 - β2ᵗ)) + eps)
+
+    Parameters
+    ----------
+    lr : float, default=1e-3
+    betas : tuple of two floats in [0, 1), default=(0.9, 0.999)
+    eps : float > 0, default=1e-8
+    weight_decay : float >= 0, default=0
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr)
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}.")
+        b1 = _check_number("betas[0]", betas[0], low=0.0, high=1.0, low_inclusive=True)
+        b2 = _check_number("betas[1]", betas[1], low=0.0, high=1.0, low_inclusive=True)
+        self.betas = (b1, b2)
+        self.eps = _check_number("eps", eps, low=0.0)
+        self.weight_decay = _check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
+
+    def _decay(self, p: Array, g: Array) -> Array:
+        return g + self.weight_decay * p if self.weight_decay else g
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        g = self._decay(p, g)
+        b1, b2 = self.betas
+        m = self._slot(name, "m", p)
+        v = self._slot(name, "v", p)
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * (g * g)
+        m_hat = m / (1.0 - b1**self.t)
+        v_hat = v / (1.0 - b2**self.t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    The decay shrinks the parameter directly instead of entering the moments::
+
+        p ← p - lr · weight_decay · p
+        then the Adam step with the raw gradient g
+
+    Parameters
+    ----------
+    lr : float, default=1e-3
+    betas : tuple of two floats, default=(0.9, 0.999)
+    eps : float, default=1e-8
+    weight_decay : float >= 0, default=0.01
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, betas, eps, weight_decay)
+
+    def _decay(self, p: Array, g: Array) -> Array:
+        if self.weight_decay:
+            p *= 1.0 - self.lr * self.weight_decay
+        return g

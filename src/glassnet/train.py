@@ -1,0 +1,463 @@
+"""The training loop: epochs, minibatches, history, callbacks and a divergence guard.
+
+The loop knows nothing of scikit-learn, plotting or printing: it reports
+through callbacks. One step is::
+
+    logits = model.forward(X_batch)
+    loss_value = loss.forward(logits, y_batch, w_batch)
+    model.backward(loss.backward())          # fills model.gradients()
+    check loss and gradient norm are finite  # else raise, update not applied
+    optimizer.step(model.parameters(), model.gradients())
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .data import check_features, minibatches
+from .exceptions import TrainingDivergedError
+from .init import as_generator
+from .optim import Optimizer
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "TrainState",
+    "evaluate",
+    "train",
+]
+
+Array = NDArray[np.floating]
+
+
+class Model(Protocol):
+    """What ``train`` needs of a model (``glassnet.Sequential`` satisfies it)."""
+
+    def forward(self, X: Array) -> Array: ...
+    def backward(self, grad: Array) -> Array: ...
+    def parameters(self) -> dict[str, Array]: ...
+    def gradients(self) -> dict[str, Array]: ...
+
+
+class Loss(Protocol):
+    """What ``train`` needs of a loss."""
+
+    def forward(self, logits: Any, y: Any, sample_weight: Any = None) -> float: ...
+    def backward(self) -> Array: ...
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one call to :func:`train`.
+
+    Attributes
+    ----------
+    loss : list of float
+        Mean training loss of each epoch, averaged over the epoch's batches
+        (each measured before its update, as scikit-learn's ``loss_curve_``).
+    accuracy : list of float
+        Training accuracy of each epoch, from the same forward passes.
+    val_loss, val_accuracy : list of float
+        On ``validation_data`` at the end of each epoch (empty without it).
+    n_steps : int
+        Optimizer steps taken.
+    stopped_early : bool
+        True when a callback stopped training before ``epochs``.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    n_steps: int = 0
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Number of completed epochs."""
+        return len(self.loss)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The four curves as a plain dict."""
+        return {
+            "loss": list(self.loss),
+            "accuracy": list(self.accuracy),
+            "val_loss": list(self.val_loss),
+            "val_accuracy": list(self.val_accuracy),
+        }
+
+
+@dataclass
+class TrainState:
+    """What callbacks see. Set ``stop_training = True`` to end after this epoch.
+
+    Attributes
+    ----------
+    model, loss, optimizer
+        The objects being trained.
+    history : History
+        Curves so far.
+    epoch : int
+        Current epoch, counted from 0.
+    batch : int
+        Current batch within the epoch, counted from 0.
+    logs : dict of str to float
+        The current epoch's metrics once it ends (``loss``, ``accuracy`` and,
+        with validation data, ``val_loss``, ``val_accuracy``); the last batch's
+        ``batch_loss`` after each batch.
+    stop_training : bool
+    """
+
+    model: Any
+    loss: Any
+    optimizer: Optimizer
+    history: History
+    epoch: int = 0
+    batch: int = 0
+    logs: dict[str, float] = field(default_factory=dict)
+    stop_training: bool = False
+
+
+class Callback:
+    """Base class for training callbacks; override the hooks you need."""
+
+    def on_train_begin(self, state: TrainState) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_begin(self, state: TrainState) -> None:
+        """Called at the start of every epoch."""
+
+    def on_batch_end(self, state: TrainState) -> None:
+        """Called after every optimizer step."""
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Called after every epoch, with ``state.logs`` filled."""
+
+    def on_train_end(self, state: TrainState) -> None:
+        """Called once when training ends normally or stops early."""
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored metric has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        Key of ``state.logs`` to watch; lower is better for names containing
+        "loss", higher otherwise.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    min_delta : float, default=0.0
+        An improvement must exceed this.
+    restore_best : bool, default=True
+        Copy the best epoch's parameters back into the model when stopping or
+        when training ends.
+
+    Attributes
+    ----------
+    best : float
+        Best value seen.
+    best_epoch : int
+        Epoch (from 0) of the best value; -1 before any epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ) -> None:
+        if int(patience) < 1:
+            raise ValueError(f"patience must be a positive integer; got {patience!r}.")
+        if not (min_delta >= 0):
+            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}.")
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.restore_best = restore_best
+        self.best = math.inf
+        self.best_epoch = -1
+        self._wait = 0
+        self._best_params: dict[str, Array] | None = None
+
+    def _sign(self) -> float:
+        return 1.0 if "loss" in self.monitor else -1.0
+
+    def on_train_begin(self, state: TrainState) -> None:
+        """Reset the record."""
+        self.best = math.inf
+        self.best_epoch = -1
+        self._wait = 0
+        self._best_params = None
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Compare the monitored value with the best so far."""
+        if self.monitor not in state.logs:
+            raise KeyError(
+                f"EarlyStopping monitors {self.monitor!r} but the epoch logs hold "
+                f"{sorted(state.logs)}; pass validation_data to train for val_* metrics."
+            )
+        value = self._sign() * state.logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best = value
+            self.best_epoch = state.epoch
+            self._wait = 0
+            if self.restore_best:
+                self._best_params = {k: v.copy() for k, v in state.model.parameters().items()}
+        else:
+            self._wait += 1
+            if self._wait >= self.patience:
+                state.stop_training = True
+
+    def on_train_end(self, state: TrainState) -> None:
+        """Restore the best parameters if asked."""
+        if self.restore_best and self._best_params is not None:
+            for k, v in state.model.parameters().items():
+                v[...] = self._best_params[k]
+        self.best = self._sign() * self.best
+
+
+def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
+    arr = np.asarray(y)
+    return np.argmax(arr, axis=1) if arr.ndim == 2 else arr.astype(np.intp)
+
+
+def _grad_sq_norm(model: Model) -> float:
+    flat = getattr(model, "flat_grads", None)
+    if flat is not None:
+        return float(np.dot(flat, flat))
+    return float(sum(np.vdot(g, g) for g in model.gradients().values()))
+
+
+def evaluate(
+    model: Model, loss: Loss, X: Array, y: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[float, float]:
+    """Loss and accuracy of ``model`` on ``(X, y)`` in one forward pass."""
+    logits = model.forward(X)
+    value = loss.forward(logits, y, sample_weight)
+    acc = float(np.mean(np.argmax(logits, axis=1) == _labels_of(y)))
+    return value, acc
+
+
+def train(
+    model: Model,
+    loss: Loss,
+    optimizer: Optimizer,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    epochs: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | int | None = None,
+    validation_data: Sequence[Any] | None = None,
+    callbacks: Iterable[Callback] = (),
+    sample_weight: ArrayLike | None = None,
+    max_grad_norm: float | None = None,
+    divergence_factor: float | None = 1e3,
+    divergence_patience: int = 3,
+) -> History:
+    """Train ``model`` by minibatch backpropagation.
+
+    Parameters
+    ----------
+    model : Sequential
+        Maps X to logits; its parameters are updated in place.
+    loss : SoftmaxCrossEntropy or compatible
+        Takes ``(logits, y, sample_weight)``, returns the mean loss, and
+        gives the gradient on the logits from ``backward()``.
+    optimizer : Optimizer
+        Updates ``model.parameters()`` from ``model.gradients()``.
+    X : array-like of shape (n_samples, n_features)
+        Cast to the model's dtype once, before the first epoch.
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class indices or target distributions.
+    epochs : int
+        Passes over the data.
+    batch_size : int, optional
+        Samples per step; None means full-batch gradient descent.
+    shuffle : bool, default=True
+        Reshuffle before every epoch (with ``rng``).
+    rng : Generator, int or None
+        Source of the shuffles. The same seed gives bitwise identical weights.
+    validation_data : tuple (X_val, y_val) or (X_val, y_val, w_val), optional
+        Evaluated after every epoch into ``val_loss`` and ``val_accuracy``.
+    callbacks : iterable of Callback
+        Hooks called at train/epoch/batch boundaries; they may stop training.
+    sample_weight : array-like of shape (n_samples,), optional
+        Per-sample weights passed to the loss.
+    max_grad_norm : float, optional
+        Rescale the gradient whenever its global L2 norm exceeds this.
+    divergence_factor : float or None, default=1e3
+        The runaway-loss heuristic: an epoch whose mean training loss exceeds
+        ``divergence_factor × max(first epoch's loss, log K)`` (``log K`` is the
+        loss of a uniform guess over K classes) counts as exploding. None
+        turns the heuristic off.
+    divergence_patience : int, default=3
+        After this many exploding epochs in a row, the parameters and the
+        optimizer state are restored to the end of the last good epoch and
+        ``TrainingDivergedError`` is raised.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    TrainingDivergedError
+        When a step's loss or gradient norm is not finite (the update is not
+        applied, so the model and optimizer hold the last good step), or when
+        the loss runs away (see ``divergence_factor``; the model and optimizer
+        are restored to the last good epoch).
+    """
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}."
+        )
+    if max_grad_norm is not None and not (max_grad_norm > 0 and math.isfinite(max_grad_norm)):
+        raise ValueError(
+            f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}."
+        )
+    dtype = getattr(model, "dtype", np.float64)
+    Xa = check_features(X, dtype=dtype)
+    ya = np.asarray(y)
+    if ya.shape[0] != Xa.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}."
+        )
+    wa = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
+    val = None
+    if validation_data is not None:
+        if len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val); "
+                f"got a sequence of length {len(validation_data)}."
+            )
+        Xv = check_features(validation_data[0], name="X_val", dtype=dtype)
+        yv = np.asarray(validation_data[1])
+        wv = None if len(validation_data) == 2 else validation_data[2]
+        val = (Xv, yv, wv)
+    generator = as_generator(rng)
+    callbacks = list(callbacks)
+    history = History()
+    state = TrainState(model=model, loss=loss, optimizer=optimizer, history=history)
+    params = model.parameters()
+    grads = model.gradients()
+    if divergence_factor is not None and not (
+        divergence_factor > 1 and math.isfinite(divergence_factor)
+    ):
+        raise ValueError(
+            f"divergence_factor must be a finite number > 1 or None; got {divergence_factor!r}."
+        )
+    if int(divergence_patience) < 1:
+        raise ValueError(
+            f"divergence_patience must be a positive integer; got {divergence_patience!r}."
+        )
+    n = Xa.shape[0]
+    last_finite: float | None = None
+    reference: float | None = None  # loss scale the runaway heuristic compares to
+    exploding = 0  # consecutive exploding epochs
+    good: tuple[dict[str, Array], dict[str, Any]] | None = None
+
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    for epoch in range(epochs):
+        state.epoch = epoch
+        for cb in callbacks:
+            cb.on_epoch_begin(state)
+        if divergence_factor is not None and exploding == 0:
+            good = ({k: v.copy() for k, v in params.items()}, optimizer.state_dict())
+        loss_sum = 0.0
+        correct = 0
+        seen = 0
+        for b, idx in enumerate(minibatches(n, batch_size, shuffle=shuffle, rng=generator)):
+            state.batch = b
+            Xb = Xa[idx]
+            yb = ya[idx]
+            wb = None if wa is None else wa[idx]
+            # Overflow is not warned about here: the guard below turns any
+            # non-finite loss or gradient into TrainingDivergedError.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                logits = model.forward(Xb)
+                value = loss.forward(logits, yb, wb)
+                model.backward(loss.backward())
+                sq = _grad_sq_norm(model)
+            if not (math.isfinite(value) and math.isfinite(sq)):
+                what = "loss" if not math.isfinite(value) else "gradient norm"
+                before = "none yet" if last_finite is None else f"{last_finite:.6g}"
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {epoch + 1}, batch {b + 1}: the {what} "
+                    f"is not finite (loss={value!r}) with learning rate "
+                    f"{optimizer.lr:g}; last finite loss: {before}. The update "
+                    "was not applied: the model holds the last good step. Lower the "
+                    "learning rate, scale the features (StandardScaler) or set "
+                    "max_grad_norm."
+                )
+            last_finite = value
+            if max_grad_norm is not None:
+                norm = math.sqrt(sq)
+                if norm > max_grad_norm:
+                    scale = max_grad_norm / norm
+                    for g in grads.values():
+                        g *= scale
+            optimizer.step(params, grads)
+            history.n_steps += 1
+            m = logits.shape[0]
+            loss_sum += value * m
+            correct += int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
+            seen += m
+            state.logs = {"batch_loss": value}
+            for cb in callbacks:
+                cb.on_batch_end(state)
+        logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
+        if divergence_factor is not None and good is not None:
+            if reference is None:
+                reference = max(logs["loss"], math.log(max(int(logits.shape[1]), 2)))
+            if logs["loss"] > divergence_factor * reference:
+                exploding += 1
+                if exploding >= divergence_patience:
+                    for k, v in params.items():
+                        v[...] = good[0][k]
+                    optimizer.load_state_dict(good[1])
+                    raise TrainingDivergedError(
+                        f"training diverged: the loss ran away to {logs['loss']:.3g} at "
+                        f"epoch {epoch + 1}, over {divergence_factor:g} times its starting "
+                        f"scale {reference:.3g} for {exploding} epochs in a row, with "
+                        f"learning rate {optimizer.lr:g}. The model and optimizer were "
+                        f"restored to the end of epoch {epoch + 1 - exploding}. Lower the "
+                        "learning rate, scale the features (StandardScaler) or set "
+                        "max_grad_norm."
+                    )
+            else:
+                exploding = 0
+        history.loss.append(logs["loss"])
+        history.accuracy.append(logs["accuracy"])
+        if val is not None:
+            vl, va = evaluate(model, loss, val[0], val[1], val[2])
+            logs["val_loss"] = vl
+            logs["val_accuracy"] = va
+            history.val_loss.append(vl)
+            history.val_accuracy.append(va)
+        state.logs = logs
+        for cb in callbacks:
+            cb.on_epoch_end(state)
+        if state.stop_training:
+            history.stopped_early = epoch + 1 < epochs
+            break
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history

@@ -1,0 +1,291 @@
+"""The training loop: a hand-worked step, determinism, dtypes, callbacks, divergence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+
+import glassnet as gn
+
+
+def test_one_sgd_step_matches_hand_worked_numbers() -> None:
+    # One Dense(2 -> 2) layer, W = I, b = 0, one sample x = (ln 3, 0), label 1.
+    #   z = x W + b = (ln 3, 0)
+    #   ŷ = softmax(z) = (3/4, 1/4)           since e^{ln 3} = 3 and e^0 = 1
+    #   L = -ln ŷ_1 = ln 4
+    #   ∂L/∂z = ŷ - y = (3/4, -3/4)
+    #   ∂L/∂W = xᵀ (ŷ - y) = [[(3/4) ln 3, -(3/4) ln 3], [0, 0]]
+    #   ∂L/∂b = (3/4, -3/4)
+    # SGD with lr = 0.1:
+    #   W ← [[1 - 0.075 ln 3, 0.075 ln 3], [0, 1]],  b ← (-0.075, 0.075)
+    dense = gn.Dense(2, 2)
+    model = gn.Sequential([dense])
+    dense.W[...] = np.eye(2)
+    dense.b[...] = 0.0
+    X = np.array([[np.log(3.0), 0.0]])
+    y = np.array([1])
+    history = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=1)
+    ln3 = np.log(3.0)
+    np.testing.assert_allclose(dense.W, [[1 - 0.075 * ln3, 0.075 * ln3], [0.0, 1.0]], atol=1e-15)
+    np.testing.assert_allclose(dense.b, [-0.075, 0.075], atol=1e-15)
+    assert history.loss == [pytest.approx(np.log(4.0), rel=1e-15)]
+    assert history.accuracy == [0.0]
+    assert history.n_steps == 1
+
+
+def _moons_problem(
+    dtype: type = np.float64, seed: int = 0
+) -> tuple[gn.Sequential, np.ndarray, np.ndarray]:
+    X, y = make_moons(200, noise=0.2, random_state=seed)
+    return gn.mlp([2, 16, 2], "tanh", rng=seed, dtype=dtype), X, y
+
+
+def test_same_seed_gives_bitwise_identical_weights() -> None:
+    runs = []
+    for _ in range(2):
+        model, X, y = _moons_problem()
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.Adam(0.01),
+            X,
+            y,
+            epochs=5,
+            batch_size=32,
+            rng=np.random.default_rng(3),
+        )
+        runs.append(model.flat_params.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    model, X, y = _moons_problem()
+    gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(0.01), X, y, epochs=5, batch_size=32, rng=4)
+    assert not np.array_equal(model.flat_params, runs[0])
+
+
+def test_float32_training_keeps_float32_end_to_end() -> None:
+    model, X, y = _moons_problem(np.float32)
+    opt = gn.Adam(0.01)
+    seen: list[np.dtype] = []
+
+    class Spy(gn.Callback):
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            seen.extend(g.dtype for g in state.model.gradients().values())
+
+    gn.train(
+        model,
+        gn.SoftmaxCrossEntropy(),
+        opt,
+        X,
+        y,
+        epochs=3,
+        batch_size=50,
+        rng=0,
+        callbacks=[Spy()],
+    )
+    assert model.flat_params.dtype == np.float32
+    assert all(a.dtype == np.float32 for a in model.parameters().values())
+    assert all(
+        s["m"].dtype == np.float32 and s["v"].dtype == np.float32 for s in opt.state.values()
+    )
+    assert set(seen) == {np.dtype(np.float32)}
+    assert model.forward(X.astype(np.float32)).dtype == np.float32
+
+
+def test_training_learns_moons_and_reports_history() -> None:
+    model, X, y = _moons_problem()
+    Xv, yv = make_moons(100, noise=0.2, random_state=1)
+    h = gn.train(
+        model,
+        gn.SoftmaxCrossEntropy(),
+        gn.Adam(0.02),
+        X,
+        y,
+        epochs=150,
+        validation_data=(Xv, yv),
+        rng=0,
+    )
+    assert h.epochs == 150 and len(h.val_loss) == 150 and len(h.val_accuracy) == 150
+    assert h.loss[-1] < 0.5 * h.loss[0]
+    assert h.val_accuracy[-1] > 0.9
+    assert h.as_dict()["accuracy"] == h.accuracy
+
+
+def test_callbacks_see_every_boundary_and_can_stop() -> None:
+    model, X, y = _moons_problem()
+    events: list[str] = []
+
+    class Recorder(gn.Callback):
+        def on_train_begin(self, state: gn.TrainState) -> None:
+            events.append("begin")
+
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            events.append("batch")
+
+        def on_epoch_end(self, state: gn.TrainState) -> None:
+            events.append(f"epoch{state.epoch}")
+            if state.epoch == 2:
+                state.stop_training = True
+
+        def on_train_end(self, state: gn.TrainState) -> None:
+            events.append("end")
+
+    h = gn.train(
+        model,
+        gn.SoftmaxCrossEntropy(),
+        gn.SGD(0.1),
+        X,
+        y,
+        epochs=10,
+        batch_size=100,
+        rng=0,
+        callbacks=[Recorder()],
+    )
+    per_epoch = [step for e in range(3) for step in ("batch", "batch", f"epoch{e}")]
+    assert events == ["begin", *per_epoch, "end"]
+    assert h.epochs == 3 and h.stopped_early
+
+
+def test_early_stopping_restores_the_best_weights() -> None:
+    model, X, y = _moons_problem()
+    Xv, yv = make_moons(60, noise=0.4, random_state=5)
+    stopper = gn.EarlyStopping("val_loss", patience=3)
+    snapshots: list[np.ndarray] = []
+
+    class Snap(gn.Callback):
+        def on_epoch_end(self, state: gn.TrainState) -> None:
+            snapshots.append(state.model.flat_params.copy())
+
+    # A large learning rate makes the validation loss bounce, so it stops early.
+    h = gn.train(
+        model,
+        gn.SoftmaxCrossEntropy(),
+        gn.SGD(3.0),
+        X,
+        y,
+        epochs=500,
+        validation_data=(Xv, yv),
+        rng=0,
+        callbacks=[Snap(), stopper],
+    )
+    assert h.stopped_early
+    best = int(np.argmin(h.val_loss))
+    assert stopper.best_epoch == best
+    assert stopper.best == pytest.approx(h.val_loss[best])
+    np.testing.assert_array_equal(model.flat_params, snapshots[best])
+
+
+def test_non_finite_gradient_raises_before_the_update() -> None:
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    X = X * 1e200  # the gradient norm overflows on the first step
+    model = gn.Sequential([gn.Dense(2, 2, rng=0)])
+    start = model.flat_params.copy()
+    opt = gn.SGD(100.0, momentum=0.9)
+    with pytest.raises(
+        gn.TrainingDivergedError,
+        match=r"epoch 1, batch 1: the gradient norm is "
+        r"not finite .* learning rate 100; last finite loss: none yet",
+    ) as err:
+        gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=5)
+    assert isinstance(err.value, FloatingPointError)
+    np.testing.assert_array_equal(model.flat_params, start)
+    assert opt.t == 0 and opt.state == {}
+
+
+def test_non_finite_loss_mid_training_keeps_the_last_good_step() -> None:
+    X, y = make_moons(200, noise=0.2, random_state=0)
+
+    class Overflowing(gn.Dense):
+        calls = 0
+
+        def forward(self, X: np.ndarray) -> np.ndarray:
+            self.calls += 1
+            out = super().forward(X)
+            return out * np.inf if self.calls == 3 else out  # the third step overflows
+
+    model = gn.Sequential([Overflowing(2, 2, rng=0)])
+    good: list[np.ndarray] = []
+
+    class Snap(gn.Callback):
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            good.append(state.model.flat_params.copy())
+
+    with pytest.raises(gn.TrainingDivergedError, match=r"epoch 3, batch 1: the loss is not finite"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.5), X, y, epochs=5, callbacks=[Snap()])
+    assert len(good) == 2
+    np.testing.assert_array_equal(model.flat_params, good[-1])
+
+
+def test_runaway_loss_is_caught_and_the_last_good_epoch_restored() -> None:
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    model = gn.mlp([2, 16, 16, 2], "relu", rng=0)
+    opt = gn.SGD(1e8)
+    epochs: list[tuple[np.ndarray, int]] = []
+
+    class Snap(gn.Callback):
+        def on_epoch_end(self, state: gn.TrainState) -> None:
+            epochs.append((state.model.flat_params.copy(), state.optimizer.t))
+
+    with pytest.raises(
+        gn.TrainingDivergedError,
+        match=r"loss ran away .* restored to the end of "
+        r"epoch 1",
+    ):
+        gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=50, callbacks=[Snap()])
+    np.testing.assert_array_equal(model.flat_params, epochs[0][0])
+    assert opt.t == epochs[0][1]
+    # Without the heuristic the same run returns a useless model in silence.
+    quiet = gn.mlp([2, 16, 16, 2], "relu", rng=0)
+    h = gn.train(
+        quiet, gn.SoftmaxCrossEntropy(), gn.SGD(1e8), X, y, epochs=10, divergence_factor=None
+    )
+    assert h.loss[-1] > 1e6
+
+
+def test_max_grad_norm_clips_the_step() -> None:
+    dense = gn.Dense(2, 2, rng=0)
+    dense.W[...] = 0.0  # z = 0, so ∂L/∂z = (-0.5, 0.5) and ‖∂L/∂W‖ = 100
+    model = gn.Sequential([dense])
+    before = model.flat_params.copy()
+    X = np.array([[100.0, -100.0]])
+    gn.train(
+        model, gn.SoftmaxCrossEntropy(), gn.SGD(1.0), X, np.array([0]), epochs=1, max_grad_norm=0.5
+    )
+    assert np.linalg.norm(model.flat_params - before) == pytest.approx(0.5)
+
+
+def test_sample_weight_zero_removes_a_sample() -> None:
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    y = np.array([0, 1, 1])
+    a = gn.mlp([2, 2], rng=1)
+    b = gn.mlp([2, 2], rng=1)
+    gn.train(a, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=3, sample_weight=[1, 1, 0])
+    gn.train(b, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X[:2], y[:2], epochs=3)
+    np.testing.assert_allclose(a.flat_params, b.flat_params, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
+        ({"epochs": 1, "batch_size": 0}, "batch_size must be a positive integer"),
+        ({"epochs": 1, "max_grad_norm": 0.0}, "max_grad_norm must be a positive"),
+    ],
+    ids=["epochs", "batch_size", "max_grad_norm"],
+)
+def test_bad_arguments_raise(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
+    model, X, y = _moons_problem()
+    with pytest.raises(ValueError, match=match):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, **kwargs)
+
+
+def test_bad_data_raises_with_count_and_position() -> None:
+    model, X, y = _moons_problem()
+    X = X.copy()
+    X[3, 1] = np.nan
+    X[7, 0] = np.nan
+    with pytest.raises(
+        ValueError, match=r"X contains 2 NaN value\(s\), the first at position \(3, 1\)"
+    ):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=1)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples: 200 and 199"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), np.nan_to_num(X), y[:-1], epochs=1)
