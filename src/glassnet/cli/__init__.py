@@ -1,0 +1,67 @@
+"""Command line: ``glassnet COMMAND`` (and ``python -m glassnet COMMAND``).
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and
+``run(args) -> int``. User errors (bad flags, unreadable or unwritable files)
+print one line to stderr and exit with status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ._common import UserError
+
+__all__ = ["main"]
+
+# Subcommand modules, imported when the parser is built.
+COMMANDS = ["train"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``glassnet`` parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="glassnet",
+        description="A see-through neural-network classifier: softmax + cross-entropy, "
+        "trained by backpropagation with dL/dz = y_hat - y.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``glassnet`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a usage or input error, 1 when training diverged,
+        130 when interrupted.
+    """
+    from ..exceptions import TrainingDivergedError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"glassnet {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingDivergedError as exc:
+        print(f"glassnet {args.command}: training diverged: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,103 @@
+"""Pieces shared by the subcommands: argument types, the user-error exception."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+__all__ = [
+    "UserError",
+    "add_network_arguments",
+    "fraction",
+    "hidden_sizes",
+    "positive_float",
+    "positive_int",
+]
+
+
+class UserError(Exception):
+    """A problem with the user's input: reported in one line, exit status 2."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+def hidden_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 32,32, got {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive widths such as 32,32, got {text!r}"
+        )
+    return sizes
+
+
+def add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags shared by every command that builds a network on a 2-D dataset."""
+    from ..datasets import DATASETS
+
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--dataset", choices=sorted(DATASETS), default="moons", help="2-D dataset (default: moons)"
+    )
+    data.add_argument(
+        "--n-samples", type=positive_int, default=1000, help="number of points (default: 1000)"
+    )
+    data.add_argument("--noise", type=float, default=0.2, help="noise level (default: 0.2)")
+    data.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for the data, the split, the weights and the shuffles (default: 0)",
+    )
+    net = p.add_argument_group("network")
+    net.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        default=(32, 32),
+        help="hidden layer widths, comma-separated (default: 32,32)",
+    )
+    net.add_argument(
+        "--activation",
+        choices=["tanh", "relu", "leaky_relu", "sigmoid", "identity"],
+        default="tanh",
+        help="hidden activation (default: tanh)",
+    )
+    net.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="floating-point type end to end (default: float64)",
+    )
