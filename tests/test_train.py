@@ -289,3 +289,101 @@ def test_bad_data_raises_with_count_and_position() -> None:
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=1)
     with pytest.raises(ValueError, match="inconsistent numbers of samples: 200 and 199"):
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), np.nan_to_num(X), y[:-1], epochs=1)
+
+
+def test_l2_matches_the_scikit_learn_alpha_formula(rng: np.random.Generator) -> None:
+    X = rng.normal(size=(6, 2))
+    y = np.array([0, 1, 1, 0, 1, 0])
+    model = gn.mlp([2, 3, 2], rng=0)
+    W0 = {k: v.copy() for k, v in model.parameters().items()}
+    ref = gn.mlp([2, 3, 2], rng=0)
+    loss = gn.SoftmaxCrossEntropy()
+    loss.forward(ref.forward(X), y)
+    ref.backward(loss.backward())
+    alpha, lr = 0.3, 0.1
+    h = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(lr), X, y, epochs=1, l2=alpha)
+    expected = dict(W0)
+    for k, g in ref.gradients().items():
+        # ∂/∂W of (alpha/2)·‖W‖²/n is alpha·W/n; biases are not penalised.
+        penalty = alpha * W0[k] / 6 if k.endswith(".W") else 0.0
+        expected[k] = W0[k] - lr * (g + penalty)
+        np.testing.assert_allclose(model.parameters()[k], expected[k], atol=1e-15)
+    penalty_loss = 0.5 * alpha * sum(np.sum(W0[k] ** 2) for k in W0 if k.endswith(".W")) / 6
+    plain = gn.SoftmaxCrossEntropy().forward(gn.mlp([2, 3, 2], rng=0).forward(X), y)
+    assert h.loss[0] == pytest.approx(plain + penalty_loss, rel=1e-14)
+
+
+def test_history_can_be_continued() -> None:
+    model, X, y = _moons_problem()
+    h = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=2)
+    h2 = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=3, history=h)
+    assert h2 is h and h.epochs == 5 and h.n_steps == 5
+
+
+def test_interrupt_from_a_callback_marks_the_history() -> None:
+    model, X, y = _moons_problem()
+    history = gn.History()
+    seen: list[np.ndarray] = []
+
+    class CtrlC(gn.Callback):
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            seen.append(state.model.flat_params.copy())
+            if state.history.n_steps == 7:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.Adam(0.01),
+            X,
+            y,
+            epochs=10,
+            batch_size=50,
+            rng=0,
+            callbacks=[CtrlC()],
+            history=history,
+        )
+    assert history.interrupted and history.n_steps == 7 and history.epochs == 1
+    np.testing.assert_array_equal(model.flat_params, seen[-1])
+
+
+def test_a_real_sigint_is_held_until_the_step_is_complete() -> None:
+    import os
+    import signal
+
+    model, X, y = _moons_problem()
+    history = gn.History()
+    steps: list[np.ndarray] = []
+
+    class SendSigint(gn.Optimizer):
+        """SGD that sends itself SIGINT halfway through updating the arrays."""
+
+        def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+            if self.t == 3 and name == "2.W":
+                os.kill(os.getpid(), signal.SIGINT)
+            p -= self.lr * g
+
+    class Snap(gn.Callback):
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            steps.append(state.model.flat_params.copy())
+
+    with pytest.raises(KeyboardInterrupt):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            SendSigint(0.1),
+            X,
+            y,
+            epochs=10,
+            batch_size=50,
+            rng=0,
+            history=history,
+            callbacks=[Snap()],
+        )
+    assert history.interrupted and history.n_steps == 3
+    # Every array got the third update: the interrupt waited for the step's end.
+    assert len(steps) == 3
+    np.testing.assert_array_equal(model.flat_params, steps[-1])
+    assert np.all(steps[-1] != steps[-2])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -13,6 +13,8 @@ through callbacks. One step is::
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,6 +72,9 @@ class History:
         Optimizer steps taken.
     stopped_early : bool
         True when a callback stopped training before ``epochs``.
+    interrupted : bool
+        True when training ended with KeyboardInterrupt (Ctrl-C). The model
+        then holds the last completed step.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -78,6 +83,7 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     n_steps: int = 0
     stopped_early: bool = False
+    interrupted: bool = False
 
     @property
     def epochs(self) -> int:
@@ -113,6 +119,8 @@ class TrainState:
         with validation data, ``val_loss``, ``val_accuracy``); the last batch's
         ``batch_loss`` after each batch.
     stop_training : bool
+    rng : numpy.random.Generator or None
+        The generator drawing the shuffles (checkpoints save its state).
     """
 
     model: Any
@@ -123,6 +131,7 @@ class TrainState:
     batch: int = 0
     logs: dict[str, float] = field(default_factory=dict)
     stop_training: bool = False
+    rng: np.random.Generator | None = None
 
 
 class Callback:
@@ -225,6 +234,42 @@ class EarlyStopping(Callback):
         self.best = self._sign() * self.best
 
 
+class _InterruptGuard:
+    """Hold back Ctrl-C while arrays are being updated; raise it at the step's end.
+
+    Only in the main thread and only when Python's default SIGINT handler is
+    installed (signals reach no other thread, and a custom handler is the
+    application's business).
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+        self._installed = False
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.pending = True
+
+    def __enter__(self) -> _InterruptGuard:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            signal.signal(signal.SIGINT, self._handler)
+            self._installed = True
+        return self
+
+    def check(self) -> None:
+        """Raise the held-back KeyboardInterrupt, if one arrived."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._installed = False
+
+
 def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
     arr = np.asarray(y)
     return np.argmax(arr, axis=1) if arr.ndim == 2 else arr.astype(np.intp)
@@ -264,6 +309,8 @@ def train(
     max_grad_norm: float | None = None,
     divergence_factor: float | None = 1e3,
     divergence_patience: int = 3,
+    l2: float = 0.0,
+    history: History | None = None,
 ) -> History:
     """Train ``model`` by minibatch backpropagation.
 
@@ -305,6 +352,14 @@ def train(
         After this many exploding epochs in a row, the parameters and the
         optimizer state are restored to the end of the last good epoch and
         ``TrainingDivergedError`` is raised.
+    l2 : float, default=0.0
+        L2 penalty on the weights (parameters named ``"*.W"``, not biases), as
+        scikit-learn's ``alpha``: each batch's loss gains
+        ``(l2 / 2) · Σ‖W‖² / B`` and each weight gradient ``l2 · W / B``, where
+        ``B`` is the batch's size (its total sample weight when weighted).
+    history : History, optional
+        Append to this history instead of starting a new one (``partial_fit``
+        and resumed training keep one curve this way).
 
     Returns
     -------
@@ -317,6 +372,10 @@ def train(
         applied, so the model and optimizer hold the last good step), or when
         the loss runs away (see ``divergence_factor``; the model and optimizer
         are restored to the last good epoch).
+    KeyboardInterrupt
+        Re-raised after Ctrl-C with ``history.interrupted = True``. In the main
+        thread the interrupt is held back while the optimizer updates the
+        arrays, so the model always holds a completed step.
     """
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
@@ -351,12 +410,15 @@ def train(
         yv = np.asarray(validation_data[1])
         wv = None if len(validation_data) == 2 else validation_data[2]
         val = (Xv, yv, wv)
+    if not (l2 >= 0 and math.isfinite(l2)):
+        raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
     generator = as_generator(rng)
-    callbacks = list(callbacks)
-    history = History()
-    state = TrainState(model=model, loss=loss, optimizer=optimizer, history=history)
     params = model.parameters()
     grads = model.gradients()
+    callbacks = list(callbacks)
+    history = History() if history is None else history
+    state = TrainState(model=model, loss=loss, optimizer=optimizer, history=history, rng=generator)
+    weights = [v for k, v in params.items() if k.endswith(".W")] if l2 else []
     if divergence_factor is not None and not (
         divergence_factor > 1 and math.isfinite(divergence_factor)
     ):
@@ -373,91 +435,106 @@ def train(
     exploding = 0  # consecutive exploding epochs
     good: tuple[dict[str, Array], dict[str, Any]] | None = None
 
-    for cb in callbacks:
-        cb.on_train_begin(state)
-    for epoch in range(epochs):
-        state.epoch = epoch
-        for cb in callbacks:
-            cb.on_epoch_begin(state)
-        if divergence_factor is not None and exploding == 0:
-            good = ({k: v.copy() for k, v in params.items()}, optimizer.state_dict())
-        loss_sum = 0.0
-        correct = 0
-        seen = 0
-        for b, idx in enumerate(minibatches(n, batch_size, shuffle=shuffle, rng=generator)):
-            state.batch = b
-            Xb = Xa[idx]
-            yb = ya[idx]
-            wb = None if wa is None else wa[idx]
-            # Overflow is not warned about here: the guard below turns any
-            # non-finite loss or gradient into TrainingDivergedError.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                logits = model.forward(Xb)
-                value = loss.forward(logits, yb, wb)
-                model.backward(loss.backward())
-                sq = _grad_sq_norm(model)
-            if not (math.isfinite(value) and math.isfinite(sq)):
-                what = "loss" if not math.isfinite(value) else "gradient norm"
-                before = "none yet" if last_finite is None else f"{last_finite:.6g}"
-                raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch + 1}, batch {b + 1}: the {what} "
-                    f"is not finite (loss={value!r}) with learning rate "
-                    f"{optimizer.lr:g}; last finite loss: {before}. The update "
-                    "was not applied: the model holds the last good step. Lower the "
-                    "learning rate, scale the features (StandardScaler) or set "
-                    "max_grad_norm."
-                )
-            last_finite = value
-            if max_grad_norm is not None:
-                norm = math.sqrt(sq)
-                if norm > max_grad_norm:
-                    scale = max_grad_norm / norm
-                    for g in grads.values():
-                        g *= scale
-            optimizer.step(params, grads)
-            history.n_steps += 1
-            m = logits.shape[0]
-            loss_sum += value * m
-            correct += int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
-            seen += m
-            state.logs = {"batch_loss": value}
+    guard = _InterruptGuard()
+    try:
+        with guard:
             for cb in callbacks:
-                cb.on_batch_end(state)
-        logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
-        if divergence_factor is not None and good is not None:
-            if reference is None:
-                reference = max(logs["loss"], math.log(max(int(logits.shape[1]), 2)))
-            if logs["loss"] > divergence_factor * reference:
-                exploding += 1
-                if exploding >= divergence_patience:
-                    for k, v in params.items():
-                        v[...] = good[0][k]
-                    optimizer.load_state_dict(good[1])
-                    raise TrainingDivergedError(
-                        f"training diverged: the loss ran away to {logs['loss']:.3g} at "
-                        f"epoch {epoch + 1}, over {divergence_factor:g} times its starting "
-                        f"scale {reference:.3g} for {exploding} epochs in a row, with "
-                        f"learning rate {optimizer.lr:g}. The model and optimizer were "
-                        f"restored to the end of epoch {epoch + 1 - exploding}. Lower the "
-                        "learning rate, scale the features (StandardScaler) or set "
-                        "max_grad_norm."
-                    )
-            else:
-                exploding = 0
-        history.loss.append(logs["loss"])
-        history.accuracy.append(logs["accuracy"])
-        if val is not None:
-            vl, va = evaluate(model, loss, val[0], val[1], val[2])
-            logs["val_loss"] = vl
-            logs["val_accuracy"] = va
-            history.val_loss.append(vl)
-            history.val_accuracy.append(va)
-        state.logs = logs
-        for cb in callbacks:
-            cb.on_epoch_end(state)
-        if state.stop_training:
-            history.stopped_early = epoch + 1 < epochs
-            break
-    for cb in callbacks:
-        cb.on_train_end(state)
+                cb.on_train_begin(state)
+            for epoch in range(epochs):
+                state.epoch = epoch
+                for cb in callbacks:
+                    cb.on_epoch_begin(state)
+                if divergence_factor is not None and exploding == 0:
+                    good = ({k: v.copy() for k, v in params.items()}, optimizer.state_dict())
+                loss_sum = 0.0
+                correct = 0
+                seen = 0
+                for b, idx in enumerate(minibatches(n, batch_size, shuffle=shuffle, rng=generator)):
+                    state.batch = b
+                    Xb = Xa[idx]
+                    yb = ya[idx]
+                    wb = None if wa is None else wa[idx]
+                    # Overflow is not warned about here: the guard below turns any
+                    # non-finite loss or gradient into TrainingDivergedError.
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        logits = model.forward(Xb)
+                        value = loss.forward(logits, yb, wb)
+                        model.backward(loss.backward())
+                        if weights:
+                            B = float(logits.shape[0]) if wb is None else float(np.sum(wb))
+                            if B > 0:
+                                value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in weights) / B
+                                for k, W in params.items():
+                                    if k.endswith(".W"):
+                                        grads[k] += (l2 / B) * W
+                        sq = _grad_sq_norm(model)
+                    if not (math.isfinite(value) and math.isfinite(sq)):
+                        what = "loss" if not math.isfinite(value) else "gradient norm"
+                        before = "none yet" if last_finite is None else f"{last_finite:.6g}"
+                        raise TrainingDivergedError(
+                            f"training diverged at epoch {epoch + 1}, batch {b + 1}: the {what} "
+                            f"is not finite (loss={value!r}) with learning rate "
+                            f"{optimizer.lr:g}; last finite loss: {before}. The update "
+                            "was not applied: the model holds the last good step. Lower the "
+                            "learning rate, scale the features (StandardScaler) or set "
+                            "max_grad_norm."
+                        )
+                    last_finite = value
+                    if max_grad_norm is not None:
+                        norm = math.sqrt(sq)
+                        if norm > max_grad_norm:
+                            scale = max_grad_norm / norm
+                            for g in grads.values():
+                                g *= scale
+                    optimizer.step(params, grads)
+                    history.n_steps += 1
+                    m = logits.shape[0]
+                    loss_sum += value * m
+                    correct += int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
+                    seen += m
+                    state.logs = {"batch_loss": value}
+                    for cb in callbacks:
+                        cb.on_batch_end(state)
+                    guard.check()  # a Ctrl-C held back during the step is raised here
+                logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
+                if divergence_factor is not None and good is not None:
+                    if reference is None:
+                        reference = max(logs["loss"], math.log(max(int(logits.shape[1]), 2)))
+                    if logs["loss"] > divergence_factor * reference:
+                        exploding += 1
+                        if exploding >= divergence_patience:
+                            for k, v in params.items():
+                                v[...] = good[0][k]
+                            optimizer.load_state_dict(good[1])
+                            raise TrainingDivergedError(
+                                f"training diverged: the loss ran away to {logs['loss']:.3g} at "
+                                f"epoch {epoch + 1}, over {divergence_factor:g} times its starting "
+                                f"scale {reference:.3g} for {exploding} epochs in a row, with "
+                                f"learning rate {optimizer.lr:g}. The model and optimizer were "
+                                f"restored to the end of epoch {epoch + 1 - exploding}. Lower the "
+                                "learning rate, scale the features (StandardScaler) or set "
+                                "max_grad_norm."
+                            )
+                    else:
+                        exploding = 0
+                history.loss.append(logs["loss"])
+                history.accuracy.append(logs["accuracy"])
+                if val is not None:
+                    vl, va = evaluate(model, loss, val[0], val[1], val[2])
+                    logs["val_loss"] = vl
+                    logs["val_accuracy"] = va
+                    history.val_loss.append(vl)
+                    history.val_accuracy.append(va)
+                state.logs = logs
+                for cb in callbacks:
+                    cb.on_epoch_end(state)
+                guard.check()
+                if state.stop_training:
+                    history.stopped_early = epoch + 1 < epochs
+                    break
+            for cb in callbacks:
+                cb.on_train_end(state)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        raise
     return history
