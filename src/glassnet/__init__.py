@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .data import minibatches, one_hot
+from .estimator import MLPClassifier
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .functional import (
     log_softmax,
@@ -48,6 +49,7 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MLPClassifier",
     "ModelFileError",
     "Optimizer",
     "ReLU",
