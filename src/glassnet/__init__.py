@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._version import __version__
 from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
 from .data import minibatches, one_hot
+from .estimator import MLPClassifier
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .explain import Derivation, derive
 from .functional import (
@@ -52,6 +53,7 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MLPClassifier",
     "ModelFileError",
     "Optimizer",
     "ProgressBar",
