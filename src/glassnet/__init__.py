@@ -7,8 +7,10 @@ gradient ∂L/∂z = ŷ − y, readable in the code and checkable by numbers.
 from __future__ import annotations
 
 from ._version import __version__
+from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
 from .data import minibatches, one_hot
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
+from .explain import Derivation, derive
 from .functional import (
     log_softmax,
     logsumexp,
@@ -32,16 +34,18 @@ from .layers import (
 )
 from .losses import CrossEntropy, SoftmaxCrossEntropy
 from .optim import SGD, Adam, AdamW, Optimizer
-from .plotting import plot_decision_boundary
+from .plotting import plot_decision_boundary, plot_history, save_animation
 from .train import Callback, EarlyStopping, History, TrainState, evaluate, train
 
 __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "BoundarySnapshots",
     "Callback",
     "CrossEntropy",
     "Dense",
+    "Derivation",
     "EarlyStopping",
     "GradientCheck",
     "History",
@@ -50,9 +54,11 @@ __all__ = [
     "LeakyReLU",
     "ModelFileError",
     "Optimizer",
+    "ProgressBar",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Snapshot",
     "Softmax",
     "SoftmaxCrossEntropy",
     "Tanh",
@@ -61,6 +67,7 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "check_gradients",
+    "derive",
     "evaluate",
     "log_softmax",
     "logsumexp",
@@ -68,6 +75,8 @@ __all__ = [
     "mlp",
     "one_hot",
     "plot_decision_boundary",
+    "plot_history",
+    "save_animation",
     "softmax",
     "softmax_jacobian",
     "softmax_jvp",
