@@ -8,7 +8,8 @@ an optimizer never holds a reference to a layer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,9 @@ from numpy.typing import NDArray
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 Array = NDArray[np.floating]
+
+#: How a model's flat vector splits into named parameters: ``(name, start, stop, shape)``.
+FlatLayout = Sequence[tuple[str, int, int, tuple[int, ...]]]
 
 
 def _check_number(
@@ -61,6 +65,8 @@ class Optimizer:
         self.lr = _check_number("lr", lr, low=0.0, hint="Try 0.01 for SGD or 1e-3 for Adam.")
         self.t = 0
         self.state: dict[str, dict[str, Array]] = {}
+        # Flat state vectors of the fast path, by slot: (vector, its per-name views).
+        self._flat: dict[str, tuple[Array, list[tuple[str, Array]]]] = {}
 
     def step(self, params: Mapping[str, Array], grads: Mapping[str, Array]) -> None:
         """Update every array in ``params`` in place from ``grads``.
@@ -83,6 +89,77 @@ class Optimizer:
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         raise NotImplementedError
+
+    def _step_flat(
+        self,
+        params: Mapping[str, Array],
+        grads: Mapping[str, Array],
+        flat_params: Array,
+        flat_grads: Array,
+        layout: FlatLayout,
+    ) -> None:
+        """One step when ``params`` are views tiling ``flat_params`` (``Sequential``'s).
+
+        The training loop calls this instead of :meth:`step`. The default is
+        :meth:`step`; SGD and Adam override it to update the whole flat vector
+        with a handful of NumPy calls instead of a handful per array. Their state
+        stays keyed by parameter name: ``state[name][key]`` are views into one
+        flat state vector per slot.
+        """
+        self.step(params, grads)
+
+    def _update_overridden(self, cls: type) -> bool:
+        """True when a subclass has replaced ``cls``'s per-array update rule."""
+        return type(self)._update is not cls._update  # type: ignore[attr-defined]
+
+    def _flat_slot(self, key: str, flat: Array, layout: FlatLayout) -> Array:
+        """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.
+
+        Built on first use, seeded from any per-name state (a loaded checkpoint or
+        earlier :meth:`step` calls), and rebuilt whenever those views were replaced.
+        """
+        cached = self._flat.get(key)
+        if cached is not None:
+            buf, views = cached
+            if (
+                buf.shape == flat.shape
+                and buf.dtype == flat.dtype
+                and len(views) == len(layout)
+                and all(self.state.get(n, {}).get(key) is v for n, v in views)
+            ):
+                return buf
+        buf = np.zeros_like(flat)
+        views = []
+        for name, start, stop, shape in layout:
+            view = buf[start:stop].reshape(shape)
+            old = self.state.get(name, {}).get(key)
+            if old is not None:
+                view[...] = old
+            self.state.setdefault(name, {})[key] = view
+            views.append((name, view))
+        self._flat[key] = (buf, views)
+        return buf
+
+    def _scratch(self, flat: Array, n: int = 1) -> list[Array]:
+        """``n`` work vectors shaped like ``flat``, reused across steps."""
+        bufs = [self._flat.get(f"_scratch{i}") for i in range(n)]
+        out = []
+        for i, got in enumerate(bufs):
+            if got is None or got[0].shape != flat.shape or got[0].dtype != flat.dtype:
+                got = (np.empty_like(flat), [])
+                self._flat[f"_scratch{i}"] = got
+            out.append(got[0])
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The flat vectors duplicate ``state``; they are rebuilt after unpickling.
+        d = self.__dict__.copy()
+        d["_flat"] = {}
+        return d
+
+    def __setstate__(self, d: dict[str, Any]) -> None:
+        d.setdefault("_flat", {})
+        self.__dict__.update(d)
 
     def _slot(self, name: str, key: str, like: Array) -> Array:
         slots = self.state.setdefault(name, {})
@@ -151,6 +228,37 @@ class SGD(Optimizer):
         else:
             p += v
 
+    def _step_flat(
+        self,
+        params: Mapping[str, Array],
+        grads: Mapping[str, Array],
+        flat_params: Array,
+        flat_grads: Array,
+        layout: FlatLayout,
+    ) -> None:
+        """:meth:`_update` applied once to the whole flat vector (same arithmetic)."""
+        if self._update_overridden(SGD):
+            return super()._step_flat(params, grads, flat_params, flat_grads, layout)
+        self.t += 1
+        p, g = flat_params, flat_grads
+        (step,) = self._scratch(p)
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        np.multiply(g, self.lr, out=step)  # lr · g
+        if self.momentum == 0:
+            p -= step
+            return None
+        v = self._flat_slot("velocity", p, layout)
+        v *= self.momentum
+        v -= step  # v ← momentum · v - lr · g
+        if self.nesterov:
+            p -= step
+            np.multiply(v, self.momentum, out=step)
+            p += step  # p ← p + momentum · v - lr · g
+        else:
+            p += v
+        return None
+
     def __repr__(self) -> str:
         return (
             f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
@@ -206,6 +314,49 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - b1**self.t)
         v_hat = v / (1.0 - b2**self.t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def _step_flat(
+        self,
+        params: Mapping[str, Array],
+        grads: Mapping[str, Array],
+        flat_params: Array,
+        flat_grads: Array,
+        layout: FlatLayout,
+    ) -> None:
+        """:meth:`_update` applied once to the whole flat vector.
+
+        The bias corrections are folded into two scalars, which saves two passes
+        over the vector: with ``c1 = 1 - β1ᵗ`` and ``c2 = 1 - β2ᵗ``::
+
+            lr · (m / c1) / (sqrt(v / c2) + eps)
+              = (lr · sqrt(c2) / c1) · m / (sqrt(v) + eps · sqrt(c2))
+
+        which is the same number up to rounding (a few ulps).
+        """
+        if self._update_overridden(Adam):
+            return super()._step_flat(params, grads, flat_params, flat_grads, layout)
+        self.t += 1
+        p = flat_params
+        g = self._decay(p, flat_grads)
+        b1, b2 = self.betas
+        m = self._flat_slot("m", p, layout)
+        v = self._flat_slot("v", p, layout)
+        (tmp,) = self._scratch(p)
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp  # m ← β1 m + (1 - β1) g
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v *= b2
+        v += tmp  # v ← β2 v + (1 - β2) g²
+        c1 = 1.0 - b1**self.t
+        root_c2 = math.sqrt(1.0 - b2**self.t)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps * root_c2
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr * root_c2 / c1
+        p -= tmp
+        return None
 
     def __repr__(self) -> str:
         return (

@@ -275,6 +275,197 @@ def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
     return np.argmax(arr, axis=1) if arr.ndim == 2 else arr.astype(np.intp)
 
 
+def _readable_step(
+    model: Model,
+    loss: Loss,
+    Xa: Array,
+    ya: NDArray[Any],
+    wa: Array | None,
+    idx: NDArray[np.intp] | slice,
+) -> tuple[float, int, int, float, int]:
+    """One forward and backward pass, exactly as the module docstring writes it.
+
+    Returns the batch loss, the number of correct predictions, the batch size,
+    the batch's total weight ``B`` (its size when unweighted) and the number
+    of classes.
+    """
+    Xb = Xa[idx]
+    yb = ya[idx]
+    wb = None if wa is None else wa[idx]
+    logits = model.forward(Xb)
+    value = loss.forward(logits, yb, wb)
+    model.backward(loss.backward())
+    m = int(logits.shape[0])
+    B = float(m) if wb is None else float(np.sum(wb))
+    n_correct = int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
+    return value, n_correct, m, B, int(logits.shape[1])
+
+
+@dataclass
+class _FlatView:
+    """A model's parameters seen as one flat vector (a ``Sequential``'s packing).
+
+    Present only when the live parameter arrays really tile ``flat_params`` in
+    order, so that updating the flat vector updates every named array.
+    """
+
+    params: Array
+    grads: Array
+    layout: list[tuple[str, int, int, tuple[int, ...]]]
+    weight_mask: Array | None = None  # 1 on "*.W" entries, 0 on biases (for l2)
+
+    @classmethod
+    def of(
+        cls, model: Model, params: dict[str, Array], grads: dict[str, Array]
+    ) -> _FlatView | None:
+        fp = getattr(model, "flat_params", None)
+        fg = getattr(model, "flat_grads", None)
+        if not (isinstance(fp, np.ndarray) and isinstance(fg, np.ndarray)) or not params:
+            return None
+        layout = []
+        offset = 0
+        for name, p in params.items():
+            g = grads[name]
+            for arr, base in ((p, fp), (g, fg)):
+                start = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+                if (
+                    arr.dtype != base.dtype
+                    or not arr.flags.c_contiguous
+                    or start != offset * base.itemsize
+                ):
+                    return None
+            layout.append((name, offset, offset + p.size, p.shape))
+            offset += p.size
+        if offset != fp.size or fg.size != fp.size:
+            return None
+        return cls(fp, fg, layout)
+
+    def add_l2(self, coef: float) -> float:
+        """Add ``coef · W`` to every weight gradient; return ``Σ‖W‖²``."""
+        if self.weight_mask is None:
+            self.weight_mask = np.zeros_like(self.params)
+            for name, start, stop, _ in self.layout:
+                if name.endswith(".W"):
+                    self.weight_mask[start:stop] = 1.0
+        w = self.params * self.weight_mask
+        total = float(np.dot(w, w))
+        w *= coef
+        self.grads += w
+        return total
+
+
+def _add_l2(
+    coef: float, params: dict[str, Array], grads: dict[str, Array], flat: _FlatView | None
+) -> float:
+    """Add ``coef · W`` to each ``"*.W"`` gradient; return the loss term ``coef/2 · Σ‖W‖²``.
+
+    ``coef`` is ``l2 / B``: the loss gains ``(l2 / 2) · Σ‖W‖² / B``, whose
+    gradient is ``(l2 / B) · W``.
+    """
+    if flat is not None:
+        return 0.5 * coef * flat.add_l2(coef)
+    total = 0.0
+    for k, W in params.items():
+        if k.endswith(".W"):
+            total += float(np.vdot(W, W))
+            grads[k] += coef * W
+    return 0.5 * coef * total
+
+
+class _FastPath:
+    """The same training step as :func:`_readable_step`, with fewer NumPy calls.
+
+    Used automatically for a :class:`glassnet.Sequential` trained with a plain
+    :class:`glassnet.SoftmaxCrossEntropy` (no class weights, no smoothing) on
+    class indices without sample weights. It
+
+    * encodes and checks the labels once, not every batch;
+    * gathers shuffled batches into reused buffers (``np.take(..., out=)``), and
+      uses the data as it is when there is one batch;
+    * runs forward, loss and backward through reused work buffers
+      (``Sequential._forward_fast`` / ``_backward_fast`` and
+      ``SoftmaxCrossEntropy._fused_fast``).
+
+    Everything else (the guard, l2, clipping, callbacks) is shared with the
+    readable path.
+    """
+
+    def __init__(self, model: Any, loss: Any, Xa: Array, ya: NDArray[Any]) -> None:
+        from .layers import _Workspace
+
+        self.model = model
+        self.loss = loss
+        self.Xa = Xa
+        self.ya = ya
+        self.ws = _Workspace(Xa.dtype)
+        # Set on the first step, once the logits' width (the number of classes) is known.
+        self.labels: NDArray[np.intp] = np.empty(0, dtype=np.intp)
+        self.T: Array = np.empty((0, 0), dtype=Xa.dtype)
+        self.n_classes = 0
+
+    @classmethod
+    def build(
+        cls,
+        model: Model,
+        loss: Loss,
+        Xa: Array,
+        ya: NDArray[Any],
+        wa: Array | None,
+        flat: _FlatView | None,
+    ) -> _FastPath | None:
+        from .layers import Sequential
+        from .losses import SoftmaxCrossEntropy
+
+        if (
+            flat is None
+            or not isinstance(model, Sequential)
+            or type(loss) is not SoftmaxCrossEntropy
+            or loss.class_weight is not None
+            or loss.label_smoothing != 0.0
+            or wa is not None
+            or ya.ndim != 1
+            or flat.params.dtype != Xa.dtype
+        ):
+            return None
+        return cls(model, loss, Xa, ya)
+
+    def _encode_labels(self, n_classes: int) -> None:
+        """Check and one-hot encode every label once (the readable path does it per batch)."""
+        from .losses import as_target_matrix
+
+        T, labels = as_target_matrix(self.ya, self.Xa.shape[0], n_classes, self.Xa.dtype)
+        if labels is None:  # cannot happen for 1-D y; keeps the types exact
+            raise TypeError(f"y must be 1-D class indices; got shape {self.ya.shape}.")
+        self.T, self.labels, self.n_classes = T, labels, n_classes
+
+    def step(self, idx: NDArray[np.intp] | slice) -> tuple[float, int, int]:
+        """Forward, loss and backward on one batch; return loss, correct and size."""
+        ws = self.ws
+        if isinstance(idx, slice):  # contiguous rows: a view, no copy
+            Xb = self.Xa[idx]
+        else:
+            # mode="clip" skips NumPy's bounds-check buffering; the indices
+            # come from a permutation and are always in range.
+            Xb = ws.get(self, "X", (idx.shape[0], self.Xa.shape[1]))
+            np.take(self.Xa, idx, axis=0, out=Xb, mode="clip")
+        z = self.model._forward_fast(Xb, ws)
+        if z.ndim != 2 or z.shape[1] != self.n_classes:
+            from .losses import _check_2d_scores
+
+            self._encode_labels(_check_2d_scores(z, "logits").shape[1])
+        if isinstance(idx, slice):
+            lb, Tb = self.labels[idx], self.T[idx]
+        else:
+            lb = ws.get(self, "labels", idx.shape, dtype=np.intp)
+            Tb = ws.get(self, "T", (idx.shape[0], self.n_classes))
+            np.take(self.labels, idx, out=lb, mode="clip")
+            np.take(self.T, idx, axis=0, out=Tb, mode="clip")
+        loss_sum, n_correct = self.loss._fused_fast(z, lb, Tb, ws)  # z now holds ∂L/∂z
+        self.model._backward_fast(z, ws)
+        m = int(z.shape[0])
+        return loss_sum / m, n_correct, m
+
+
 def _grad_sq_norm(model: Model) -> float:
     flat = getattr(model, "flat_grads", None)
     if flat is not None:
@@ -418,7 +609,6 @@ def train(
     callbacks = list(callbacks)
     history = History() if history is None else history
     state = TrainState(model=model, loss=loss, optimizer=optimizer, history=history, rng=generator)
-    weights = [v for k, v in params.items() if k.endswith(".W")] if l2 else []
     if divergence_factor is not None and not (
         divergence_factor > 1 and math.isfinite(divergence_factor)
     ):
@@ -430,6 +620,9 @@ def train(
             f"divergence_patience must be a positive integer; got {divergence_patience!r}."
         )
     n = Xa.shape[0]
+    n_classes = 2
+    flat = _FlatView.of(model, params, grads)
+    fast = _FastPath.build(model, loss, Xa, ya, wa, flat)
     last_finite: float | None = None
     reference: float | None = None  # loss scale the runaway heuristic compares to
     exploding = 0  # consecutive exploding epochs
@@ -451,22 +644,18 @@ def train(
                 seen = 0
                 for b, idx in enumerate(minibatches(n, batch_size, shuffle=shuffle, rng=generator)):
                     state.batch = b
-                    Xb = Xa[idx]
-                    yb = ya[idx]
-                    wb = None if wa is None else wa[idx]
                     # Overflow is not warned about here: the guard below turns any
                     # non-finite loss or gradient into TrainingDivergedError.
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        logits = model.forward(Xb)
-                        value = loss.forward(logits, yb, wb)
-                        model.backward(loss.backward())
-                        if weights:
-                            B = float(logits.shape[0]) if wb is None else float(np.sum(wb))
-                            if B > 0:
-                                value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in weights) / B
-                                for k, W in params.items():
-                                    if k.endswith(".W"):
-                                        grads[k] += (l2 / B) * W
+                        if fast is not None:
+                            value, n_correct, m = fast.step(idx)
+                            B, n_classes = float(m), fast.n_classes
+                        else:
+                            value, n_correct, m, B, n_classes = _readable_step(
+                                model, loss, Xa, ya, wa, idx
+                            )
+                        if l2 and B > 0:
+                            value += _add_l2(l2 / B, params, grads, flat)
                         sq = _grad_sq_norm(model)
                     if not (math.isfinite(value) and math.isfinite(sq)):
                         what = "loss" if not math.isfinite(value) else "gradient norm"
@@ -486,11 +675,13 @@ def train(
                             scale = max_grad_norm / norm
                             for g in grads.values():
                                 g *= scale
-                    optimizer.step(params, grads)
+                    if flat is not None:
+                        optimizer._step_flat(params, grads, flat.params, flat.grads, flat.layout)
+                    else:
+                        optimizer.step(params, grads)
                     history.n_steps += 1
-                    m = logits.shape[0]
                     loss_sum += value * m
-                    correct += int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
+                    correct += n_correct
                     seen += m
                     state.logs = {"batch_loss": value}
                     for cb in callbacks:
@@ -499,7 +690,7 @@ def train(
                 logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
                 if divergence_factor is not None and good is not None:
                     if reference is None:
-                        reference = max(logs["loss"], math.log(max(int(logits.shape[1]), 2)))
+                        reference = max(logs["loss"], math.log(max(n_classes, 2)))
                     if logs["loss"] > divergence_factor * reference:
                         exploding += 1
                         if exploding >= divergence_patience:
