@@ -18,6 +18,7 @@ from .functional import (
     softmax_vjp,
 )
 from .gradcheck import GradientCheck, check_gradients
+from .io import load, save
 from .layers import (
     Dense,
     Identity,
@@ -62,12 +63,14 @@ __all__ = [
     "__version__",
     "check_gradients",
     "evaluate",
+    "load",
     "log_softmax",
     "logsumexp",
     "minibatches",
     "mlp",
     "one_hot",
     "plot_decision_boundary",
+    "save",
     "softmax",
     "softmax_jacobian",
     "softmax_jvp",
