@@ -43,8 +43,9 @@ class TinyNet:
                 "activation": "tanh",
                 "dtype": self.dtype.name,
             },
-            "classes_": {"type": "str", "values": self.classes_.tolist()},
-            "n_features_in_": 2,
+            "classes": {"type": "str", "dtype": "<U3", "values": self.classes_.tolist()},
+            "n_features_in": 2,
+            "feature_names_in": None,
             "hyperparameters": {"alpha": 1e-4},
         }
         p = self.model.parameters()
@@ -61,7 +62,7 @@ class TinyNet:
             p[ours][...] = arrays[theirs]
         for ours, theirs in [("2.W", "coefs_1"), ("2.b", "intercepts_1")]:
             p[ours][...] = arrays[theirs]
-        new.classes_ = np.array(meta["classes_"]["values"])
+        new.classes_ = np.array(meta["classes"]["values"])
         return new
 
 
@@ -290,9 +291,14 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         (lambda m: m["state"]["architecture"].update(layer_sizes=[2] * 1000), "layer_sizes"),
         (lambda m: m["state"]["architecture"].update(layer_sizes=[2, 0, 2]), "layer_sizes"),
         (lambda m: m["state"]["architecture"].update(dtype="float16"), "dtype must be one of"),
-        (lambda m: m["state"].update(n_features_in_=3), "n_features_in_"),
-        (lambda m: m["state"]["classes_"].update(values=["a"]), "expected 2 to"),
-        (lambda m: m["state"]["classes_"].update(values=["a", "b", "c"]), "output width"),
+        (lambda m: m["state"].update(n_features_in=3), "n_features_in"),
+        (lambda m: m["state"].update(feature_names_in=["a"]), "feature_names_in"),
+        (lambda m: m["state"]["classes"].update(values=["a"]), "expected 2 to"),
+        (lambda m: m["state"]["classes"].update(values=["a", "b", "c"]), "output width"),
+        (lambda m: m["state"]["classes"].update(values=["a", "a"]), "labels repeat"),
+        (lambda m: m["state"]["classes"].update(values=["a", 1]), "not of type str"),
+        (lambda m: m["state"]["classes"].update(type="pickle"), "classes type must be"),
+        (lambda m: m["state"]["classes"].update(dtype="<U100000000"), "not allowed for labels"),
         (lambda m: m.update(estimator="os.system"), "estimator must be one of"),
         (lambda m: m.update(magic="zip"), "no glassnet magic"),
         (lambda m: m.update(format_version="1"), "format_version must be a positive integer"),
@@ -309,8 +315,13 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         "zero-width",
         "float16",
         "n-features",
+        "feature-names",
         "one-class",
         "class-count",
+        "repeated-labels",
+        "mixed-labels",
+        "label-tag",
+        "giant-label-dtype",
         "estimator",
         "magic",
         "version-type",

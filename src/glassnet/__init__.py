@@ -7,6 +7,7 @@ gradient ∂L/∂z = ŷ − y, readable in the code and checkable by numbers.
 from __future__ import annotations
 
 from ._version import __version__
+from .checkpoint import Checkpoint, ResumedState, resume
 from .data import minibatches, one_hot
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .functional import (
@@ -41,6 +42,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Callback",
+    "Checkpoint",
     "CrossEntropy",
     "Dense",
     "EarlyStopping",
@@ -52,6 +54,7 @@ __all__ = [
     "ModelFileError",
     "Optimizer",
     "ReLU",
+    "ResumedState",
     "Sequential",
     "Sigmoid",
     "Softmax",
@@ -70,6 +73,7 @@ __all__ = [
     "mlp",
     "one_hot",
     "plot_decision_boundary",
+    "resume",
     "save",
     "softmax",
     "softmax_jacobian",

@@ -520,7 +520,7 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     """The arrays a model's description implies; raises ValueError with the reason."""
     if meta.get("estimator") not in ESTIMATORS:
         raise ValueError(
-            f"estimator must be one of {sorted(ESTIMATORS)}, got {meta.get('estimator')!r}"
+            f"estimator must be one of {sorted(ESTIMATORS)}, got {_short(meta.get('estimator'))}"
         )
     state = meta.get("state")
     if not isinstance(state, dict):
@@ -540,13 +540,20 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
         )
     dtype = arch.get("dtype")
     if dtype not in DTYPES:
-        raise ValueError(f"state.architecture.dtype must be one of {sorted(DTYPES)}: {dtype!r}")
-    n_features = state.get("n_features_in_")
+        raise ValueError(
+            f"state.architecture.dtype must be one of {sorted(DTYPES)}, got {_short(dtype)}"
+        )
+    n_features = state.get("n_features_in")
     if n_features != sizes[0]:
-        raise ValueError(f"n_features_in_ {_short(n_features)} != input width {sizes[0]}")
-    classes = _classes_values(state.get("classes_"))
-    if not 2 <= len(classes) <= MAX_CLASSES:
-        raise ValueError(f"expected 2 to {MAX_CLASSES} classes, got {len(classes)}")
+        raise ValueError(f"n_features_in {_short(n_features)} != input width {sizes[0]}")
+    names = state.get("feature_names_in")
+    if names is not None and (
+        not isinstance(names, list)
+        or len(names) != n_features
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError(f"feature_names_in must be null or {n_features} strings")
+    classes = _check_classes(state.get("classes"))
     if sizes[-1] != len(classes):
         raise ValueError(f"{len(classes)} classes but an output width of {sizes[-1]}")
     out: dict[str, tuple[tuple[int, ...], str]] = {}
@@ -556,12 +563,39 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     return out
 
 
-def _classes_values(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        value = value.get("values")
-    if not isinstance(value, list):
-        raise ValueError(f"classes_ must list the class labels, got {_short(value)}")
-    return value
+# Label type tags and the Python types their JSON values must have.
+_LABEL_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+}
+
+
+def _check_classes(spec: Any) -> list[Any]:
+    """Check the class labels' description: tag, dtype, count and values."""
+    if not isinstance(spec, dict) or not {"type", "values"} <= set(spec):
+        raise ValueError("classes must be an object with a type tag and values")
+    tag, values = spec["type"], spec["values"]
+    if tag not in _LABEL_TYPES:
+        raise ValueError(f"classes type must be one of {sorted(_LABEL_TYPES)}, got {_short(tag)}")
+    if not isinstance(values, list) or not 2 <= len(values) <= MAX_CLASSES:
+        raise ValueError(f"expected 2 to {MAX_CLASSES} classes, got {_short(values)}")
+    allowed = _LABEL_TYPES[tag]
+    for v in values:
+        if not isinstance(v, allowed) or (tag != "bool" and isinstance(v, bool)):
+            raise ValueError(f"class label {_short(v)} is not of type {tag}")
+    if len(set(values)) != len(values):
+        raise ValueError("class labels repeat")
+    if "dtype" in spec:
+        # Only plain label dtypes, and no giant fixed-width strings to allocate.
+        try:
+            dt = np.dtype(spec["dtype"])
+        except Exception as exc:
+            raise ValueError(f"classes dtype {_short(spec['dtype'])} is not a dtype") from exc
+        if dt.kind not in "OUSbiuf" or dt.itemsize > 4096:
+            raise ValueError(f"classes dtype {dt} is not allowed for labels")
+    return values
 
 
 def _short(value: Any) -> str:
@@ -639,11 +673,11 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     try:
         cls = _estimator_class(meta["estimator"])
         estimator = cls._import_state(meta["state"], arrays)
-        n_features = meta["state"]["n_features_in_"]
+        n_features = meta["state"]["n_features_in"]
         dtype = DTYPES[meta["state"]["architecture"]["dtype"]]
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             proba = np.asarray(estimator.predict_proba(np.zeros((1, n_features), dtype=dtype)))
-        ok = proba.shape == (1, len(_classes_values(meta["state"]["classes_"])))
+        ok = proba.shape == (1, len(meta["state"]["classes"]["values"]))
         ok = ok and bool(np.all(np.isfinite(proba))) and abs(float(proba.sum()) - 1.0) < 1e-4
     except Exception as exc:
         r.fail(_META, f"the model cannot be rebuilt from its description ({exc})", exc)
