@@ -31,6 +31,7 @@ class TinyNet:
     def __init__(self, rng: np.random.Generator, dtype: Any = np.float64) -> None:
         self.model = mlp([2, 3, 2], "tanh", rng=rng, dtype=dtype)
         self.classes_ = np.array(["no", "yes"])
+        self.n_features_in_ = 2
         self.dtype = np.dtype(dtype)
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -80,7 +80,7 @@ ESTIMATORS: dict[str, Any] = {"MLPClassifier": "glassnet.estimator:MLPClassifier
 # --------------------------------------------------------------------------- writing
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
     """Write a file so that readers see either the old file or the new one, whole.
 
     The content goes to a temporary file in the destination folder, is flushed
@@ -104,7 +104,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
     _fsync_folder(folder)
 
 
-def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], None]) -> bool:
+def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> bool:
     """``O_TMPFILE`` route; False when the platform or filesystem lacks it."""
     flag = getattr(os, "O_TMPFILE", None)
     if flag is None or not os.path.isdir("/proc/self/fd"):
@@ -133,7 +133,7 @@ def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], None])
     return True
 
 
-def _write_named(path: str, folder: str, write: Callable[[IO[bytes]], None]) -> None:
+def _write_named(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
