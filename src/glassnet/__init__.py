@@ -7,9 +7,11 @@ gradient ∂L/∂z = ŷ − y, readable in the code and checkable by numbers.
 from __future__ import annotations
 
 from ._version import __version__
+from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
 from .checkpoint import Checkpoint, ResumedState, resume
 from .data import minibatches, one_hot
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
+from .explain import Derivation, derive
 from .functional import (
     log_softmax,
     logsumexp,
@@ -34,17 +36,19 @@ from .layers import (
 )
 from .losses import CrossEntropy, SoftmaxCrossEntropy
 from .optim import SGD, Adam, AdamW, Optimizer
-from .plotting import plot_decision_boundary
+from .plotting import plot_decision_boundary, plot_history, save_animation
 from .train import Callback, EarlyStopping, History, TrainState, evaluate, train
 
 __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "BoundarySnapshots",
     "Callback",
     "Checkpoint",
     "CrossEntropy",
     "Dense",
+    "Derivation",
     "EarlyStopping",
     "GradientCheck",
     "History",
@@ -53,10 +57,12 @@ __all__ = [
     "LeakyReLU",
     "ModelFileError",
     "Optimizer",
+    "ProgressBar",
     "ReLU",
     "ResumedState",
     "Sequential",
     "Sigmoid",
+    "Snapshot",
     "Softmax",
     "SoftmaxCrossEntropy",
     "Tanh",
@@ -65,6 +71,7 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "check_gradients",
+    "derive",
     "evaluate",
     "load",
     "log_softmax",
@@ -73,8 +80,10 @@ __all__ = [
     "mlp",
     "one_hot",
     "plot_decision_boundary",
+    "plot_history",
     "resume",
     "save",
+    "save_animation",
     "softmax",
     "softmax_jacobian",
     "softmax_jvp",

@@ -1,13 +1,18 @@
-"""Pictures: the decision boundary. matplotlib is imported only when drawing.
+"""Pictures: the decision boundary, training curves and the training animation.
 
-Plotting needs only something with ``predict_proba``: a fitted
-``glassnet.MLPClassifier``, any scikit-learn classifier, or a model wrapper.
+matplotlib is imported only when drawing. Plotting needs only something with
+``predict_proba`` (a fitted ``glassnet.MLPClassifier``, any scikit-learn
+classifier, or a model wrapper), curves from a :class:`glassnet.History` or an
+estimator's ``loss_curve_``, and for the animation the frames recorded by
+:class:`glassnet.BoundarySnapshots`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,15 +22,87 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_decision_boundary", "save_figure"]
+__all__ = [
+    "boundary_grid",
+    "plot_decision_boundary",
+    "plot_history",
+    "save_animation",
+    "save_figure",
+]
 
 
-def _grid(X: np.ndarray, resolution: int, margin: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    lo = X.min(axis=0) - margin
-    hi = X.max(axis=0) + margin
-    xs = np.linspace(lo[0], hi[0], resolution)
-    ys = np.linspace(lo[1], hi[1], resolution)
-    return np.meshgrid(xs, ys)
+def boundary_grid(
+    X: ArrayLike, resolution: int = 200, margin: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """The square grid a boundary picture is drawn on.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+        Points the grid must cover.
+    resolution : int, default=200
+        Grid points per axis (at least 2).
+    margin : float, default=0.5
+        Added around the points' bounding box, in data units.
+
+    Returns
+    -------
+    gx, gy : ndarray of shape (resolution, resolution)
+        Coordinates as from ``np.meshgrid``: ``gx[r, c]`` grows with ``c``,
+        ``gy[r, c]`` with ``r``.
+    """
+    Xa = _check_2d_points(X, "X")
+    if int(resolution) < 2:
+        raise ValueError(
+            f"resolution must be an integer >= 2 (grid points per axis); got {resolution!r}."
+        )
+    lo = Xa.min(axis=0) - margin
+    hi = Xa.max(axis=0) + margin
+    xs = np.linspace(lo[0], hi[0], int(resolution))
+    ys = np.linspace(lo[1], hi[1], int(resolution))
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy
+
+
+def _check_2d_points(X: ArrayLike, name: str) -> np.ndarray:
+    Xa = np.asarray(X, dtype=np.float64)
+    if Xa.ndim != 2 or Xa.shape[1] != 2 or Xa.shape[0] == 0:
+        raise ValueError(
+            f"{name} must have shape (n_samples, 2) with at least one sample to draw a 2-D "
+            f"boundary; got {Xa.shape}. Project the data to two features first."
+        )
+    if not np.all(np.isfinite(Xa)):
+        raise ValueError(f"{name} contains NaN or inf; every point to draw must be finite.")
+    return Xa
+
+
+def _draw_regions(
+    ax: Axes, gx: np.ndarray, gy: np.ndarray, proba: np.ndarray, *, colorbar_label: str | None
+) -> Any:
+    """Fill the class regions from grid probabilities; return the points' colormap.
+
+    ``proba`` has shape (gx.size, n_classes). Two classes: P(class 1) from blue
+    to red with the 0.5 contour. More: each region in its predicted class's
+    colour.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    k = proba.shape[1]
+    if k == 2:
+        palette = plt.get_cmap("coolwarm")
+        p1 = proba[:, 1].reshape(gx.shape)
+        cs = ax.contourf(gx, gy, p1, levels=np.linspace(0, 1, 21), cmap="coolwarm", alpha=0.75)
+        ax.contour(gx, gy, p1, levels=[0.5], colors="k", linewidths=2)
+        if colorbar_label is not None:
+            ax.figure.colorbar(cs, ax=ax, label=colorbar_label)
+        return ListedColormap([palette(0.0), palette(1.0)])
+    palette = plt.get_cmap("tab10")
+    pred = np.argmax(proba, axis=1).reshape(gx.shape)
+    colors = ListedColormap([palette(i % 10) for i in range(k)])
+    ax.contourf(gx, gy, pred, levels=np.arange(k + 1) - 0.5, cmap=colors, alpha=0.35)
+    ax.contour(gx, gy, pred, levels=np.arange(k) + 0.5, colors="k", linewidths=1.5)
+    return colors
 
 
 def plot_decision_boundary(
@@ -68,20 +145,17 @@ def plot_decision_boundary(
     predicted class's colour, paler where the winning probability is lower.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
 
-    Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim != 2 or Xa.shape[1] != 2:
-        raise ValueError(
-            f"X must have shape (n_samples, 2) to draw a 2-D boundary; got {Xa.shape}. "
-            "Project the data to two features first."
-        )
+    Xa = _check_2d_points(X, "X")
     if not hasattr(estimator, "predict_proba"):
-        raise TypeError(f"estimator must have predict_proba; got {type(estimator).__name__}.")
+        raise TypeError(
+            f"estimator must have predict_proba; got {type(estimator).__name__}. "
+            "Fit a classifier first, or wrap a model in an object with predict_proba."
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    points = Xa if X_test is None else np.vstack([Xa, np.asarray(X_test, dtype=np.float64)])
-    gx, gy = _grid(points, int(resolution))
+    points = Xa if X_test is None else np.vstack([Xa, _check_2d_points(X_test, "X_test")])
+    gx, gy = boundary_grid(points, int(resolution))
     proba = np.asarray(estimator.predict_proba(np.c_[gx.ravel(), gy.ravel()]))
     k = proba.shape[1]
     classes = np.asarray(getattr(estimator, "classes_", np.arange(k)))
@@ -94,18 +168,9 @@ def plot_decision_boundary(
             return idx
         return lab.astype(int)
 
-    palette = plt.get_cmap("tab10" if k > 2 else "coolwarm")
-    if k == 2:
-        p1 = proba[:, 1].reshape(gx.shape)
-        cs = ax.contourf(gx, gy, p1, levels=np.linspace(0, 1, 21), cmap="coolwarm", alpha=0.75)
-        ax.contour(gx, gy, p1, levels=[0.5], colors="k", linewidths=2)
-        ax.figure.colorbar(cs, ax=ax, label=f"P(class {classes[1]})")
-        colors = ListedColormap([palette(0.0), palette(1.0)])
-    else:
-        pred = np.argmax(proba, axis=1).reshape(gx.shape)
-        colors = ListedColormap([palette(i) for i in range(k)])
-        ax.contourf(gx, gy, pred, levels=np.arange(k + 1) - 0.5, cmap=colors, alpha=0.35)
-        ax.contour(gx, gy, pred, levels=np.arange(k) + 0.5, colors="k", linewidths=1.5)
+    colors = _draw_regions(
+        ax, gx, gy, proba, colorbar_label=f"P(class {classes[1]})" if k == 2 else None
+    )
     yi = to_index(y)
     ax.scatter(
         Xa[:, 0],
@@ -154,6 +219,32 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
+@contextlib.contextmanager
+def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; on success fsync it and rename it over.
+
+    The temporary name keeps ``path``'s extension, so writers that pick the
+    format from it (Pillow) still do. On any failure the temporary file is
+    removed and any previous file at ``path`` stays whole.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        # mkstemp makes the file private (0600); give it a normal file's mode.
+        os.chmod(tmp, _new_file_mode(path))
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> None:
     """Save ``fig`` atomically: write a temporary file beside ``path``, then rename.
 
@@ -167,19 +258,192 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> Non
     **kwargs
         Passed to ``Figure.savefig``.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=suffix, dir=folder)
+    suffix = os.path.splitext(os.fspath(path))[1]
+    with _atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix.lstrip(".") or "png", **kwargs)
+
+
+def _curve(obj: Any, name: str) -> list[float]:
+    """``obj.name`` as a list of floats; [] when missing or None."""
+    value = getattr(obj, name, None) if name else None
+    return [] if value is None else [float(v) for v in value]
+
+
+def plot_history(history_or_estimator: Any, ax: Axes | None = None) -> Axes:
+    """Draw training and validation loss and accuracy per epoch.
+
+    Parameters
+    ----------
+    history_or_estimator : History or fitted estimator
+        A :class:`glassnet.History` (``loss``, ``accuracy``, ``val_loss``,
+        ``val_accuracy``), or any object with scikit-learn's ``loss_curve_``
+        and optionally ``validation_scores_`` (validation accuracy) and
+        ``validation_loss_curve_``, such as a fitted ``glassnet.MLPClassifier``
+        or ``sklearn.neural_network.MLPClassifier``.
+    ax : matplotlib Axes, optional
+        Where to draw the losses; a new figure is made when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes holding the loss curves (left scale). Accuracy curves, when
+        there are any, share its x-axis on a twin axes with the scale on the
+        right, in [0, 1].
+
+    Notes
+    -----
+    Solid lines are training, dashed lines validation; loss is drawn in blue,
+    accuracy in orange. Epochs are counted from 1.
+    """
+    import matplotlib.pyplot as plt
+
+    obj = history_or_estimator
+    # An estimator's ``loss`` is its loss *name* (scikit-learn's "log_loss"):
+    # read the fitted ``*_`` attributes whenever they are there.
+    if hasattr(obj, "loss_curve_"):
+        names = ("loss_curve_", "validation_loss_curve_", "", "validation_scores_")
+    elif isinstance(getattr(obj, "loss", None), (list, tuple, np.ndarray)):
+        names = ("loss", "val_loss", "accuracy", "val_accuracy")
+    else:
+        raise TypeError(
+            "history_or_estimator must be a glassnet History or a fitted estimator with "
+            f"loss_curve_; got {type(obj).__name__}. Pass the History returned by "
+            "glassnet.train, or an MLPClassifier fitted with a stochastic solver."
+        )
+    loss = _curve(obj, names[0])
+    if not loss:
+        raise ValueError(
+            f"history_or_estimator has no epochs to draw: its loss curve is empty "
+            f"({type(obj).__name__}). Train or fit it first."
+        )
+    curves = {
+        "train loss": loss,
+        "validation loss": _curve(obj, names[1]),
+        "train accuracy": _curve(obj, names[2]),
+        "validation accuracy": _curve(obj, names[3]),
+    }
+    for label, values in curves.items():
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"the {label} curve holds NaN or inf; plot_history draws finite curves only. "
+                "Check the run for divergence."
+            )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.5))
+    blue, orange = "tab:blue", "tab:orange"
+    handles = []
+    for label, style in (("train loss", "-"), ("validation loss", "--")):
+        values = curves[label]
+        if values:
+            epochs = np.arange(1, len(values) + 1)
+            handles += ax.plot(epochs, values, style, color=blue, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss", color=blue)
+    if curves["train accuracy"] or curves["validation accuracy"]:
+        acc_ax = ax.twinx()
+        for label, style in (("train accuracy", "-"), ("validation accuracy", "--")):
+            values = curves[label]
+            if values:
+                epochs = np.arange(1, len(values) + 1)
+                handles += acc_ax.plot(epochs, values, style, color=orange, label=label)
+        acc_ax.set_ylabel("accuracy", color=orange)
+        acc_ax.set_ylim(0.0, 1.02)
+    ax.legend(handles=handles, loc="center right")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def save_animation(
+    snapshots: Any,
+    path: str | os.PathLike[str],
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    fps: int = 8,
+    dpi: float = 80.0,
+    title: str = "glassnet",
+) -> int:
+    """Write the recorded decision-boundary snapshots as an animated GIF.
+
+    Each frame shows the boundary, the points and the epoch, loss and
+    accuracy of its snapshot. Written with matplotlib's ``PillowWriter`` to a
+    temporary file beside ``path``, then renamed: a failure leaves any
+    previous file whole.
+
+    Parameters
+    ----------
+    snapshots : BoundarySnapshots
+        A callback that recorded frames during training: ``grid`` (gx, gy)
+        and ``frames``, each with ``epoch``, ``loss``, ``accuracy`` and
+        ``proba`` of shape (gx.size, n_classes).
+    path : str or path-like
+        Destination, normally ending in ``.gif``.
+    X : array-like of shape (n_samples, 2)
+        Points drawn in every frame.
+    y : array-like of shape (n_samples,)
+        Their labels as indices 0..n_classes-1.
+    fps : int, default=8
+        Frames per second.
+    dpi : float, default=80.0
+        Resolution; the frame is 6.4 × 5 inches.
+    title : str, default="glassnet"
+        Start of every frame's title.
+
+    Returns
+    -------
+    int
+        Number of frames written (one per snapshot).
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import PillowWriter
+
+    frames: Sequence[Any] = list(getattr(snapshots, "frames", []))
+    if not frames:
+        raise ValueError(
+            "snapshots holds no frames: pass the BoundarySnapshots callback to training "
+            "first (train(..., callbacks=[snapshots]))."
+        )
+    if not isinstance(fps, (int, np.integer)) or isinstance(fps, bool) or fps < 1:
+        raise ValueError(f"fps must be a positive integer (frames per second); got {fps!r}.")
+    Xa = _check_2d_points(X, "X")
+    yi = np.asarray(y).astype(int)
+    gx, gy = snapshots.grid
+    fig, ax = plt.subplots(figsize=(6.4, 5.0), dpi=dpi)
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.92, bottom=0.1)
+    writer = PillowWriter(fps=fps)
     try:
-        # mkstemp makes the file private (0600); give it a normal file's mode.
-        os.chmod(tmp, _new_file_mode(path))
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=suffix.lstrip(".") or "png", **kwargs)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        # Not writer.saving(): it calls finish() even after an error, which would
+        # write a partial GIF or hide the error behind one of its own.
+        with _atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
+            writer.setup(fig, tmp, dpi)
+            for frame in frames:
+                ax.clear()
+                k = frame.proba.shape[1]
+                colors = _draw_regions(ax, gx, gy, frame.proba, colorbar_label=None)
+                ax.scatter(
+                    Xa[:, 0],
+                    Xa[:, 1],
+                    c=yi,
+                    cmap=colors,
+                    vmin=0,
+                    vmax=k - 1,
+                    edgecolors="k",
+                    linewidths=0.5,
+                    s=14,
+                )
+                ax.set_xlim(gx.min(), gx.max())
+                ax.set_ylim(gy.min(), gy.max())
+                ax.set_xlabel("feature 0")
+                ax.set_ylabel("feature 1")
+                text = f"{title}: epoch {frame.epoch}"
+                if frame.loss is not None:
+                    text += f", loss {frame.loss:.4f}, accuracy {frame.accuracy:.3f}"
+                else:
+                    text += " (initial weights)"
+                ax.set_title(text)
+                writer.grab_frame()
+            writer.finish()
+    finally:
+        plt.close(fig)
+    return len(frames)

@@ -18,7 +18,7 @@ from ._common import UserError
 __all__ = ["main"]
 
 # Subcommand modules, imported when the parser is built.
-COMMANDS = ["train", "predict"]
+COMMANDS = ["train", "explain", "gradcheck", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage or input error, 1 when training diverged,
-        130 when interrupted.
+        0 on success, 2 on a usage or input error, 1 when training diverged or a
+        check failed (``gradcheck`` above its threshold), 130 when interrupted.
     """
     from ..exceptions import TrainingDivergedError
 

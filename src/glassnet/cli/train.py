@@ -54,10 +54,35 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=None,
         help="samples per step (default: the whole training set)",
     )
-    t.add_argument(
+    pics = t.add_argument_group("pictures and progress")
+    pics.add_argument(
         "--out",
         default="moons.png",
         help="where to write the decision-boundary picture (default: moons.png); '' to skip",
+    )
+    pics.add_argument(
+        "--curves",
+        default=None,
+        metavar="PNG",
+        help="also write the loss and accuracy curves (train and held-out) to this picture",
+    )
+    pics.add_argument(
+        "--animate",
+        default=None,
+        metavar="GIF",
+        help="also write the decision boundary forming during training as an animated GIF",
+    )
+    pics.add_argument(
+        "--snapshot-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="epochs between animation frames (default: epochs/40, at least 1)",
+    )
+    pics.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is shown only when stderr is a terminal anyway)",
     )
     t.set_defaults(func=run)
     return t
@@ -76,10 +101,34 @@ class _ModelProba:
         return softmax(self.model.forward(np.asarray(X, dtype=self.dtype)))
 
 
+def _check_writable(path: str, flag: str) -> None:
+    """Fail before training, not after, when a picture cannot be written."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot write {flag} {path!r}: the folder {folder!r} does not exist.")
+
+
+def _save(fig: Any, path: str, what: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from ..plotting import save_figure
+
+    try:
+        save_figure(fig, path, dpi=110)
+    except OSError as exc:
+        raise UserError(f"cannot write the {what} to {path!r}: {exc.strerror or exc}") from exc
+    finally:
+        plt.close(fig)
+    print(f"wrote {path}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics and write the picture; return the exit status."""
     from sklearn.model_selection import train_test_split
 
+    from ..callbacks import BoundarySnapshots, ProgressBar
     from ..datasets import make_dataset
     from ..layers import mlp
     from ..losses import SoftmaxCrossEntropy
@@ -105,16 +154,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         optimizer = Adam(lr)
     loss = SoftmaxCrossEntropy()
-    train(
-        model,
-        loss,
-        optimizer,
-        X_train,
-        y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        rng=rng,
-    )
+    for path, flag in ((args.curves, "--curves"), (args.animate, "--animate")):
+        if path:
+            _check_writable(path, flag)
+    callbacks: list[Any] = []
+    bar = None if args.no_progress else ProgressBar(total=args.epochs)
+    if bar is not None:
+        callbacks.append(bar)
+    snapshots = None
+    if args.animate:
+        every = args.snapshot_every or max(1, args.epochs // 40)
+        snapshots = BoundarySnapshots(X, every=every, resolution=80)
+        callbacks.append(snapshots)
+    # The held-out split doubles as validation data when its curve is wanted
+    # or a bar shows it; it never steers training (no early stopping here).
+    show_val = bool(args.curves) or (bar is not None and bar.is_active())
+    try:
+        history = train(
+            model,
+            loss,
+            optimizer,
+            X_train,
+            y_train,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            rng=rng,
+            validation_data=(X_test, y_test) if show_val else None,
+            callbacks=callbacks,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     Xtr = X_train.astype(dtype)
     Xte = X_test.astype(dtype)
     train_loss, train_acc = evaluate(model, loss, Xtr, y_train)
@@ -127,14 +197,16 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"train  accuracy {train_acc:.4f}  loss {train_loss:.4f}  (n={len(y_train)})")
     print(f"test   accuracy {test_acc:.4f}  loss {test_loss:.4f}  (n={len(y_test)})")
+    if not (args.out or args.curves or args.animate):
+        return 0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_decision_boundary, plot_history, save_animation
+
     if args.out:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from ..plotting import plot_decision_boundary, save_figure
-
         fig, ax = plt.subplots(figsize=(7, 5.5))
         plot_decision_boundary(
             _ModelProba(model, dtype),
@@ -146,13 +218,21 @@ def run(args: argparse.Namespace) -> int:
             title=f"glassnet on {args.dataset}: test accuracy {test_acc:.3f}",
         )
         fig.tight_layout()
+        _save(fig, args.out, "picture")
+    if args.curves:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        plot_history(history, ax=ax)
+        ax.set_title(f"glassnet on {args.dataset}: validation = the held-out {args.test_size:.0%}")
+        fig.tight_layout()
+        _save(fig, args.curves, "curves")
+    if args.animate and snapshots is not None:
         try:
-            save_figure(fig, args.out, dpi=110)
+            n = save_animation(
+                snapshots, args.animate, X_train, y_train, title=f"glassnet on {args.dataset}"
+            )
         except OSError as exc:
             raise UserError(
-                f"cannot write the picture to {args.out!r}: {exc.strerror or exc}"
+                f"cannot write the animation to {args.animate!r}: {exc.strerror or exc}"
             ) from exc
-        finally:
-            plt.close(fig)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.animate} ({n} frames, one every {snapshots.every} epochs)")
     return 0
