@@ -10,6 +10,7 @@ from ._version import __version__
 from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
 from .checkpoint import Checkpoint, ResumedState, resume
 from .data import minibatches, one_hot
+from .estimator import MLPClassifier
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .explain import Derivation, derive
 from .functional import (
@@ -55,6 +56,7 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MLPClassifier",
     "ModelFileError",
     "Optimizer",
     "ProgressBar",

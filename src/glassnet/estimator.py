@@ -1,0 +1,1459 @@
+"""``MLPClassifier``: glassnet's network behind scikit-learn's estimator contract.
+
+A drop-in for :class:`sklearn.neural_network.MLPClassifier` built on glassnet's
+own layers, fused softmax + cross-entropy, optimizers and training loop. The
+estimator only translates: it validates inputs and hyperparameters, encodes
+labels, builds the network, and turns scikit-learn's stopping rules
+(``tol``, ``n_iter_no_change``, learning-rate schedules, early stopping) into
+training-loop callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import functional as F
+from .data import check_features
+from .exceptions import TrainingDivergedError
+from .layers import ACTIVATIONS, Dense, Sequential, mlp
+from .losses import SoftmaxCrossEntropy
+from .optim import SGD, Adam, AdamW, Optimizer
+from .train import Callback, TrainState, evaluate, train
+
+__all__ = ["MLPClassifier"]
+
+Array = NDArray[np.floating]
+
+_STOCHASTIC = ("sgd", "adam", "adamw")
+_HUGE_X = 1e6  # above this max |x|, fit warns that the features need scaling
+_EXPORT_VERSION = 1
+
+
+def _make_rng(random_state: Any) -> np.random.Generator:
+    """Turn scikit-learn's ``random_state`` (or a Generator) into a Generator.
+
+    None draws fresh OS entropy rather than touching NumPy's global state.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
+    return np.random.default_rng(int(random_state))
+
+
+def _py(values: Any) -> Any:
+    """Labels as plain Python values, so messages read ``[0, 1]``, not ``[np.int64(0), ...]``."""
+    if isinstance(values, np.ndarray):
+        return [_py(v) for v in values.tolist()]
+    return values.item() if isinstance(values, np.generic) else values
+
+
+def _first_position(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Array | None:
+    """Validate ``sample_weight``: one finite, non-negative weight per sample, not all zero."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "sample_weight must hold real numbers, one per sample; got "
+            f"{type(sample_weight).__name__}. Pass a 1-D float array."
+        ) from None
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample of X; "
+            f"got shape {w.shape}. Pass a 1-D array as long as X."
+        )
+    for label, mask in (("NaN", np.isnan(w)), ("inf", np.isinf(w)), ("negative", w < 0)):
+        if mask.any():
+            raise ValueError(
+                f"sample_weight contains {int(mask.sum())} {label} value(s), the first at "
+                f"position {_first_position(mask)[0]}. Weights must be finite and >= 0; "
+                "give a sample weight 0 to leave it out."
+            )
+    if not np.any(w > 0):
+        raise ValueError(
+            "sample_weight is zero for every sample: at least one weight must be "
+            "positive for the loss to be defined. Check how the weights were built."
+        )
+    return w
+
+
+def _check_no_text_columns(X: Any) -> None:
+    """Name the first non-numeric column of a DataFrame (scikit-learn would not)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    for column, dt in dtypes.items():
+        if getattr(dt, "kind", "O") not in "biuf":
+            raise ValueError(
+                f"X column {column!r} has dtype {dt}, which is not numeric. MLPClassifier "
+                "needs numbers: encode text or categorical columns first (for example "
+                "with sklearn.preprocessing.OneHotEncoder in a ColumnTransformer)."
+            )
+
+
+def _check_y_shape_and_finite(y: Any) -> None:
+    """Reject multilabel targets and non-finite labels with the count and first position."""
+    if y is None:
+        return  # validate_data explains that y is required
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        raise ValueError(
+            f"y must be 1-D, one label per sample; got shape {arr.shape}. Multilabel and "
+            "multi-output targets are not supported by glassnet.MLPClassifier: train one "
+            "classifier per column (sklearn.multioutput.MultiOutputClassifier)."
+        )
+    if arr.dtype.kind == "O":
+        kinds = {"str" if isinstance(v, (str, np.str_)) else "number" for v in arr.ravel()}
+        if len(kinds) > 1:
+            first_str = next(i for i, v in enumerate(arr.ravel()) if isinstance(v, str))
+            first_num = next(i for i, v in enumerate(arr.ravel()) if not isinstance(v, str))
+            raise ValueError(
+                "Mix of label input types (string and number) in y: position "
+                f"{first_str} holds {arr.ravel()[first_str]!r}, position {first_num} holds "
+                f"{arr.ravel()[first_num]!r}. Convert every label to one type, e.g. "
+                "y.astype(str)."
+            )
+    if arr.dtype.kind == "f":
+        for label, mask in (("NaN", np.isnan(arr)), ("inf", np.isinf(arr))):
+            if mask.any():
+                raise ValueError(
+                    f"Input y contains {int(mask.sum())} {label} value(s), the first at "
+                    f"position {_first_position(mask)}. Drop those samples or fill in "
+                    "their labels before fitting."
+                )
+
+
+def _hidden_sizes(value: Any) -> list[int]:
+    """The hidden widths as a list of positive ints, or a ValueError naming the bad entry."""
+    sizes = [value] if isinstance(value, numbers.Integral) else list(value)
+    for i, s in enumerate(sizes):
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 1:
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers (the width of each hidden "
+                f"layer); got {value!r}, whose entry {i} is {s!r}. For example (32, 32)."
+            )
+    return [int(s) for s in sizes]
+
+
+def _resolve_dtype(dtype: Any, X_dtype: np.dtype) -> np.dtype:
+    if dtype is None:
+        return np.dtype(np.float32) if X_dtype == np.float32 else np.dtype(np.float64)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(
+            f"dtype must be None, 'float32' or 'float64'; got {dtype!r}. glassnet never "
+            "computes in float16 or integer types."
+        )
+    return dt
+
+
+def _encode_labels(values: NDArray[Any]) -> dict[str, Any]:
+    """JSON-safe description of a label array that :func:`_decode_labels` reverses exactly."""
+    kind = values.dtype.kind
+    items = [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
+    if kind == "O":
+        kinds = {type(v) for v in items}
+        if kinds <= {str}:
+            tag = "str"
+        elif kinds <= {bool}:
+            tag = "bool"
+        elif kinds <= {int}:
+            tag = "int"
+        elif kinds <= {float}:
+            tag = "float"
+        else:
+            raise ValueError(
+                f"classes_ mixes label types {sorted(k.__name__ for k in kinds)}; "
+                "only str, int, float or bool labels can be exported."
+            )
+    else:
+        found = {"U": "str", "S": "str", "b": "bool", "i": "int", "u": "int", "f": "float"}.get(
+            kind
+        )
+        if found is None:
+            raise ValueError(f"classes_ has dtype {values.dtype}, which cannot be exported.")
+        tag = found
+        if kind == "S":
+            items = [v.decode("utf-8") for v in items]
+    return {"type": tag, "dtype": values.dtype.str, "values": items}
+
+
+def _decode_labels(spec: Mapping[str, Any]) -> NDArray[Any]:
+    tag = spec["type"]
+    python_type = {"str": str, "int": int, "float": float, "bool": bool}[tag]
+    values = [python_type(v) for v in spec["values"]]
+    dtype = np.dtype(spec["dtype"])
+    if dtype.kind == "O":
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    if dtype.kind == "S":
+        return np.array([v.encode("utf-8") for v in values], dtype=dtype)
+    return np.array(values, dtype=dtype)
+
+
+def _json_safe(value: Any) -> Any:
+    """Hyperparameter values as JSON types (tuples to lists, NumPy scalars to Python)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # "inf" (n_iter_no_change): JSON has no infinity
+    return value
+
+
+def _dense_layers(model: Sequential) -> list[Dense]:
+    return [layer for layer in model.layers if isinstance(layer, Dense)]
+
+
+class _Monitor(Callback):
+    """scikit-learn's per-epoch rules, run as a training-loop callback.
+
+    Records the curves, counts epochs without improvement (training loss,
+    or validation loss with early stopping), applies the "invscaling" and
+    "adaptive" learning-rate schedules, keeps the best weights for early
+    stopping and stops training when the rules say so.
+    """
+
+    def __init__(self, est: MLPClassifier, n_train: int, validating: bool) -> None:
+        self.est = est
+        self.n_train = n_train
+        self.validating = validating
+        self.early_stopping = bool(est.early_stopping) and validating
+        self.converged = False
+        self.best_params: Array | None = None
+        # Working copies of the fitted state, published by the estimator when
+        # training ends (so a failed fit leaves the previous attributes whole).
+        self.n_iter = 0
+        self.t = est.t_
+        self.loss: float | None = getattr(est, "loss_", None)
+        self.loss_curve = list(est.loss_curve_)
+        self.best_loss: float | None = est.best_loss_
+        self.val_scores = None if est.validation_scores_ is None else list(est.validation_scores_)
+        self.val_losses = (
+            None if est.validation_loss_curve_ is None else list(est.validation_loss_curve_)
+        )
+        self.best_val_score = est.best_validation_score_
+        self.best_val_loss = (
+            math.inf if est.best_validation_loss_ is None else est.best_validation_loss_
+        )
+        self.no_improvement = est._no_improvement_count
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Record the epoch, then apply tol/n_iter_no_change and the schedules."""
+        est = self.est
+        logs = state.logs
+        self.n_iter += 1
+        self.t += self.n_train
+        self.loss = float(logs["loss"])
+        self.loss_curve.append(self.loss)
+        line = f"Iteration {len(self.loss_curve)}, loss = {self.loss:.8f}"
+        if self.validating:
+            val_loss, val_score = float(logs["val_loss"]), float(logs["val_accuracy"])
+            assert self.val_scores is not None and self.val_losses is not None
+            self.val_scores.append(val_score)
+            self.val_losses.append(val_loss)
+            line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
+        if est.verbose:
+            print(line)
+
+        if self.early_stopping:
+            improved = val_loss < self.best_val_loss - est.tol
+            if val_loss < self.best_val_loss:
+                self.best_val_loss = val_loss
+                self.best_val_score = val_score
+                self.best_params = state.model.flat_params.copy()
+        else:
+            assert self.best_loss is not None
+            improved = self.loss < self.best_loss - est.tol
+            self.best_loss = min(self.best_loss, self.loss)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+
+        optimizer = state.optimizer
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            optimizer.lr = est.learning_rate_init / (self.t + 1) ** est.power_t
+        if self.no_improvement > est.n_iter_no_change:
+            what = "Validation loss" if self.early_stopping else "Training loss"
+            msg = (
+                f"{what} did not improve by more than tol={est.tol:g} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            if (
+                est.solver == "sgd"
+                and est.learning_rate == "adaptive"
+                and optimizer.lr / 5.0 > 1e-6
+            ):
+                optimizer.lr /= 5.0
+                self.no_improvement = 0
+                if est.verbose:
+                    print(f"{msg} Setting learning rate to {optimizer.lr:f}")
+            else:
+                if est.verbose:
+                    print(f"{msg} Stopping.")
+                self.converged = True
+                state.stop_training = True
+
+
+class MLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier: scikit-learn's contract, glassnet's network.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every
+    constructor parameter of it is accepted under the same name with the same
+    meaning, and every fitted attribute it documents exists. Training runs on
+    glassnet's own layers, fused softmax + cross-entropy loss (gradient on the
+    logits ``ŷ - y``), optimizers and training loop. On top of that it offers
+    class weights, label smoothing, float32 end to end, early stopping on the
+    validation *loss* with the best weights restored, an explicit validation
+    set, a validation-loss curve, gradient clipping, logits, training
+    callbacks and a pickle-free export of its state.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(32, 32)
+        Width of each hidden layer. (scikit-learn's default is (100,).)
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu"}, default="tanh"
+        Hidden-layer activation. "leaky_relu" (slope 0.01) is a glassnet
+        extension. Relu-family layers are initialised with He's rule, the
+        others with Glorot's; biases start at zero.
+    solver : {"adam", "sgd", "lbfgs", "adamw"}, default="adam"
+        "adam" and "sgd" as in scikit-learn; "lbfgs" runs
+        ``scipy.optimize.minimize(method="L-BFGS-B")`` on the network's flat
+        parameter vector and gradient (full batch); "adamw" is Adam with
+        decoupled weight decay (see ``alpha``).
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), as in
+        scikit-learn: ``alpha/2 · Σ‖W‖²`` divided by the batch size (or the
+        batch's total sample weight). With ``solver="adamw"`` it is instead
+        the decoupled weight decay: every step shrinks each parameter by
+        ``learning_rate · alpha`` of itself.
+    batch_size : int or "auto", default="auto"
+        Samples per minibatch; "auto" is ``min(200, n_samples)``. Values above
+        the number of samples are clipped. Ignored by "lbfgs".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule, used by ``solver="sgd"`` only: "invscaling"
+        sets ``learning_rate_init / (t + 1) ** power_t`` after every epoch
+        (``t`` counts samples seen, as ``t_``); "adaptive" divides the rate
+        by 5 whenever the monitored value stops improving (see ``tol``), and
+        stops once it would fall to 1e-6 or below.
+    learning_rate_init : float, default=0.01
+        Initial step size of "sgd", "adam" and "adamw". (scikit-learn: 0.001.)
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=300
+        Maximum number of epochs (iterations for "lbfgs"). Reaching it without
+        converging warns with :class:`sklearn.exceptions.ConvergenceWarning`.
+        (scikit-learn: 200.)
+    shuffle : bool, default=True
+        Reshuffle the samples before every epoch.
+    random_state : int, RandomState, numpy Generator or None, default=None
+        Seeds the initial weights, the shuffles and the early-stopping split.
+        An int gives bitwise-reproducible fits. None draws fresh OS entropy
+        (NumPy's global state is never used).
+    tol : float, default=1e-4
+        Minimum improvement. Training stops (or, for "adaptive", the rate is
+        divided by 5) when the training loss, or the validation loss with
+        early stopping, has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs. For "lbfgs" it is the
+        projected-gradient tolerance ``gtol``.
+    verbose : bool or int, default=False
+        Print one line per epoch (loss; validation loss and score when
+        validating) and the reason for stopping.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution instead of new weights.
+    momentum : float in [0, 1), default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (when ``momentum > 0``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        or use ``validation_data`` given to :meth:`fit`, and stop when the
+        validation **loss** has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the epoch with the lowest
+        validation loss are restored. (scikit-learn watches the validation
+        accuracy and keeps the most accurate weights.)
+    validation_fraction : float in [0, 1), default=0.1
+        Share of the training data held out for early stopping.
+    beta_1 : float in [0, 1), default=0.9
+        Adam's decay rate of the first-moment estimate.
+    beta_2 : float in [0, 1), default=0.999
+        Adam's decay rate of the second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's denominator guard.
+    n_iter_no_change : int or inf, default=10
+        Epochs without a ``tol`` improvement tolerated before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
+    class_weight : dict, "balanced" or None, default=None
+        glassnet extension. Weight of each class, multiplied with
+        ``sample_weight``: a dict maps labels to weights (missing labels
+        weigh 1); "balanced" gives class ``k`` the weight
+        ``total / (n_classes · total_k)``, the totals taken over the sample
+        weights.
+    label_smoothing : float in [0, 1), default=0.0
+        glassnet extension. Train towards ``(1 - ε) · onehot + ε / n_classes``.
+    dtype : {None, "float32", "float64"}, default=None
+        glassnet extension. Floating-point type of the weights and of every
+        computation, fit and predict. None follows X as scikit-learn does:
+        float32 data stays float32, anything else becomes float64.
+    max_grad_norm : float or None, default=None
+        glassnet extension. Rescale the gradient whenever its global L2 norm
+        exceeds this (stochastic solvers).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    loss_ : float
+        Training loss (cross-entropy plus the L2 penalty) of the last epoch,
+        averaged over its batches, each measured before its update.
+    best_loss_ : float or None
+        Lowest ``loss_curve_`` value; None with early stopping (as
+        scikit-learn: the validation loss is monitored then).
+    loss_curve_ : list of float
+        ``loss_`` of every epoch (of every L-BFGS iteration for "lbfgs").
+    validation_scores_ : list of float or None
+        Validation accuracy after every epoch when validating (early stopping
+        or ``validation_data``), else None.
+    validation_loss_curve_ : list of float or None
+        glassnet extension. Validation loss (the training objective without
+        the L2 penalty) after every epoch, or None.
+    best_validation_score_ : float or None
+        Validation accuracy of the epoch whose weights were kept (the lowest
+        validation loss) with early stopping; else None.
+    best_validation_loss_ : float or None
+        glassnet extension. The lowest validation loss, with early stopping.
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit`` (L-BFGS
+        iterations for "lbfgs").
+    t_ : int
+        Training samples seen by the solver, over all calls (0 for "lbfgs").
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer ``i``, shape
+        (n_inputs, n_units); the last one has shape (n_hidden, n_classes).
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i``, shape (n_units,).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X when it was a DataFrame with string column names.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units: ``n_classes``, binary problems included.
+    out_activation_ : str
+        Always "softmax".
+    interrupted_ : bool
+        True when the last fit ended with Ctrl-C (KeyboardInterrupt is
+        re-raised after the model is saved at the last completed step).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : the class this one replaces.
+
+    Notes
+    -----
+    **Differences from scikit-learn.**
+
+    * The output layer is a softmax for every number of classes, binary
+      included: binary problems have two output units (``n_outputs_ == 2``,
+      ``coefs_[-1]`` with 2 columns) instead of one logistic unit. The loss
+      is the same cross-entropy.
+    * ``decision_function`` returns the logits (n_samples, n_classes); for
+      binary problems it returns ``z₁ - z₀``, the log-odds of
+      ``classes_[1]``, of shape (n_samples,), as scikit-learn's contract for
+      binary classifiers asks. :meth:`logits` always gives every column.
+    * Early stopping watches the validation loss, not the accuracy, and
+      restores the best weights.
+    * ``predict_log_proba`` comes from the log-softmax of the logits, never
+      from the log of probabilities, so it is finite where the probability
+      underflows.
+    * Sparse X is not supported (it raises, naming sparse data); multilabel
+      targets are not supported.
+
+    **Defaults, chosen from measurements.** On
+    ``make_moons(1000, noise=0.2, random_state=s)`` with 30% held out, the
+    mean test accuracy over s = 0..4 was 0.966 with these defaults
+    (2 → 32 → 32 → 2 tanh, Adam at 0.01, batches of 200, stopping after 10
+    epochs without a 1e-4 improvement), against 0.933 for scikit-learn's
+    defaults (which stop at max_iter with a ConvergenceWarning). Near-Bayes
+    accuracy there is about 0.969.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn.model_selection import train_test_split
+    >>> from glassnet import MLPClassifier
+    >>> X, y = make_moons(1000, noise=0.2, random_state=0)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = MLPClassifier(random_state=0).fit(X_train, y_train)
+    >>> clf.score(X_test, y_test) > 0.95
+    True
+    >>> clf.predict_proba(X_test[:2]).shape
+    (2, 2)
+    """
+
+    # Fitted attributes, declared for type checkers only (set by fit).
+    classes_: NDArray[Any]
+    coefs_: list[Array]
+    intercepts_: list[Array]
+    n_iter_: int
+    t_: int
+    loss_: float
+    loss_curve_: list[float]
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    validation_loss_curve_: list[float] | None
+    best_validation_score_: float | None
+    best_validation_loss_: float | None
+    n_features_in_: int
+    feature_names_in_: NDArray[Any]
+    n_layers_: int
+    n_outputs_: int
+    out_activation_: str
+    interrupted_: bool
+    _no_improvement_count: int
+    _rng: np.random.Generator
+    _optimizer: Optimizer
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu", "leaky_relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "adamw"})],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(numbers.Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
+        "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Options(numbers.Real, {np.inf}),
+        ],
+        "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
+        "dtype": [None, StrOptions({"float32", "float64"}), type],
+        "max_grad_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (32, 32),
+        activation: str = "tanh",
+        *,
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.01,
+        power_t: float = 0.5,
+        max_iter: int = 300,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        class_weight: Mapping[Any, float] | str | None = None,
+        label_smoothing: float = 0.0,
+        dtype: Any = None,
+        max_grad_norm: float | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.dtype = dtype
+        self.max_grad_norm = max_grad_norm
+
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        validation_data: Sequence[Any] | None = None,
+        callbacks: Iterable[Callback] = (),
+    ) -> MLPClassifier:
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (NumPy array, list or pandas DataFrame; dense).
+        y : array-like of shape (n_samples,)
+            Class labels (ints, strings, bools, ...), at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight per sample; multiplied with ``class_weight``.
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
+                default=None
+            glassnet extension. A validation set evaluated after every epoch
+            into ``validation_scores_`` and ``validation_loss_curve_``. With
+            ``early_stopping=True`` it replaces the ``validation_fraction``
+            split. Labels must be among those of ``y``.
+        callbacks : iterable of glassnet.Callback, default=()
+            glassnet extension. Extra training-loop callbacks (progress bars,
+            animation frames, custom stopping rules), called after the
+            estimator's own. With "lbfgs" they get ``on_train_begin``,
+            ``on_epoch_end`` once per iteration (``state.optimizer`` is None;
+            setting ``state.stop_training`` ends the run) and
+            ``on_train_end``.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The fitted estimator.
+        """
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=False,
+            validation_data=validation_data,
+            callbacks=callbacks,
+        )
+
+    def _check_solver(self) -> bool:
+        if self.solver not in _STOCHASTIC:
+            raise AttributeError(
+                f"partial_fit is only available for the stochastic solvers {_STOCHASTIC}; "
+                f"solver={self.solver!r} is not one."
+            )
+        return True
+
+    @available_if(_check_solver)
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> MLPClassifier:
+        """Train for one epoch over ``(X, y)``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the whole problem. Required on the first call (it
+            fixes ``classes_``), optional later; ``y`` need not contain all of
+            them.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        *,
+        incremental: bool,
+        classes: ArrayLike | None = None,
+        validation_data: Sequence[Any] | None = None,
+        callbacks: Iterable[Callback] = (),
+    ) -> MLPClassifier:
+        self._validate_params()
+        hidden = _hidden_sizes(self.hidden_layer_sizes)
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call sees one "
+                "batch of data, so there is no held-out set. Set early_stopping=False."
+            )
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one block of "
+                "data does not show the class frequencies. Compute them once with "
+                "sklearn.utils.class_weight.compute_class_weight and pass a dict."
+            )
+        fitted = hasattr(self, "coefs_")
+        first = not fitted or (not self.warm_start and not incremental)
+        if incremental and not fitted and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: give every "
+                "label of the whole problem, e.g. classes=np.unique(y_all)."
+            )
+
+        # --- data -------------------------------------------------------
+        _check_no_text_columns(X)
+        _check_y_shape_and_finite(y)
+        X_arr, y_arr = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            accept_sparse=False,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
+        )
+        dtype = _resolve_dtype(self.dtype, X_arr.dtype) if first else self.coefs_[0].dtype
+        X_arr = check_features(X_arr, dtype=dtype)
+        n_samples = X_arr.shape[0]
+        check_classification_targets(y_arr)
+        if first:
+            labels = unique_labels(y_arr) if classes is None else unique_labels(classes)
+            if len(labels) < 2:
+                where = "y" if classes is None else "classes"
+                raise ValueError(
+                    f"{where} has 1 class ({_py(labels[0])!r}): a classifier needs at least 2 "
+                    "classes to learn from. Check the labels, or the split that produced them."
+                )
+        else:
+            labels = self.classes_
+            if classes is not None and not np.array_equal(unique_labels(classes), labels):
+                raise ValueError(
+                    f"classes={_py(unique_labels(classes))!r} differs from classes_="
+                    f"{_py(labels)!r} fixed by the first call to partial_fit."
+                )
+        same = incremental or first or np.array_equal(unique_labels(y_arr), labels)
+        if not same:
+            raise ValueError(
+                "warm_start needs y to hold the same classes as the previous fit: "
+                f"classes_ is {_py(labels)!r}, y has {_py(unique_labels(y_arr))!r}. "
+                "Set warm_start=False to start over."
+            )
+        y_idx = self._encode(y_arr, labels, "y")
+        sw = _check_sample_weight(sample_weight, n_samples)
+        if sw is not None and not incremental:
+            weighted = np.unique(y_idx[sw > 0])
+            if len(weighted) < 2:
+                raise ValueError(
+                    "sample_weight is zero for every sample but those of class "
+                    f"{_py(labels[weighted[0]])!r}: a classifier needs samples of at least "
+                    "2 classes with positive weight."
+                )
+        big = float(np.max(np.abs(X_arr)))
+        if big > _HUGE_X:
+            warnings.warn(
+                f"X holds values as large as {big:.3g} in magnitude; the network trains "
+                "poorly (or diverges) on unscaled features. Put "
+                "sklearn.preprocessing.StandardScaler in front (make_pipeline(StandardScaler(), "
+                "MLPClassifier())).",
+                UserWarning,
+                stacklevel=3,
+            )
+        class_weight = self._class_weight_vector(labels, y_idx, sw)
+
+        if first or not incremental:
+            self._rng = _make_rng(self.random_state)
+
+        # --- validation set --------------------------------------------
+        X_train, y_train, sw_train = X_arr, y_idx, sw
+        val: tuple[Array, NDArray[np.intp], Array | None] | None = None
+        if validation_data is not None:
+            val = self._validation_set(validation_data, labels, dtype)
+        elif self.early_stopping and self.solver in _STOCHASTIC:
+            split = self._split(X_arr, y_idx, sw, labels)
+            X_train, y_train, sw_train = split[0], split[1], split[2]
+            val = split[3]
+
+        # --- state ------------------------------------------------------
+        if first:
+            self._initialise(labels, X_arr.shape[1], hidden, dtype, val is not None)
+        if val is not None and self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+        model = self._to_model()
+        loss = SoftmaxCrossEntropy(class_weight=class_weight, label_smoothing=self.label_smoothing)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(model, loss, X_train, y_train, sw_train, val, list(callbacks))
+        else:
+            self._fit_stochastic(
+                model, loss, X_train, y_train, sw_train, val, list(callbacks), incremental
+            )
+        return self
+
+    def _encode(self, y: NDArray[Any], labels: NDArray[Any], name: str) -> NDArray[np.intp]:
+        """Map labels to indices into ``labels``; unknown labels raise, naming them."""
+        unknown = np.setdiff1d(unique_labels(y), labels)
+        if unknown.size:
+            raise ValueError(
+                f"{name} holds labels {_py(unknown)!r} that are not among the classes "
+                f"{_py(labels)!r}. For partial_fit, list every label in `classes` on "
+                "the first call."
+            )
+        return np.searchsorted(labels, y).astype(np.intp)
+
+    def _class_weight_vector(
+        self, labels: NDArray[Any], y_idx: NDArray[np.intp], sw: Array | None
+    ) -> Array | None:
+        cw = self.class_weight
+        if cw is None:
+            return None
+        k = len(labels)
+        if isinstance(cw, str):  # "balanced": total / (K · total_k), totals over the weights
+            totals = np.bincount(y_idx, weights=sw, minlength=k).astype(np.float64)
+            out = np.zeros(k)
+            present = totals > 0
+            out[present] = totals.sum() / (np.count_nonzero(present) * totals[present])
+            return out
+        out = np.ones(k)
+        index = {label: i for i, label in enumerate(labels.tolist())}
+        for key, value in cw.items():
+            key_item = key.item() if isinstance(key, np.generic) else key
+            if key_item not in index:
+                raise ValueError(
+                    f"class_weight has the label {key!r}, which is not a class of y "
+                    f"{_py(labels)!r}. Use the labels as they appear in y."
+                )
+            w = float(value)
+            if not (math.isfinite(w) and w >= 0):
+                raise ValueError(
+                    f"class_weight[{key!r}] must be a finite number >= 0; got {value!r}."
+                )
+            out[index[key_item]] = w
+        return out
+
+    def _validation_set(
+        self, validation_data: Sequence[Any], labels: NDArray[Any], dtype: np.dtype
+    ) -> tuple[Array, NDArray[np.intp], Array | None]:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val); got {type(validation_data).__name__}."
+            )
+        X_val, y_val = validation_data[0], validation_data[1]
+        _check_no_text_columns(X_val)
+        _check_y_shape_and_finite(y_val)
+        Xv = validate_data(self, X_val, reset=False, accept_sparse=False, ensure_all_finite=False)
+        Xv = check_features(Xv, name="X_val", dtype=dtype)
+        yv = np.asarray(y_val)
+        if yv.ndim == 2 and yv.shape[1] == 1:
+            yv = yv.ravel()
+        if yv.shape != (Xv.shape[0],):
+            raise ValueError(
+                f"validation_data: y_val must have shape ({Xv.shape[0]},), one label per "
+                f"row of X_val; got {yv.shape}."
+            )
+        yv_idx = self._encode(yv, labels, "y_val")
+        wv = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            wv = _check_sample_weight(validation_data[2], Xv.shape[0])
+        return Xv, yv_idx, wv
+
+    def _split(
+        self, X: Array, y_idx: NDArray[np.intp], sw: Array | None, labels: NDArray[Any]
+    ) -> tuple[Array, NDArray[np.intp], Array | None, tuple[Array, NDArray[np.intp], Any]]:
+        """Stratified hold-out for early stopping, with errors in the user's terms."""
+        n = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n)
+        counts = np.bincount(y_idx, minlength=len(labels))
+        fix = (
+            "Raise validation_fraction, pass validation_data=(X_val, y_val) to fit, "
+            "or set early_stopping=False."
+        )
+        if n_val < max(2, len(labels)):
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                f"of {n} samples, that is {n_val}, but the stratified validation set needs at "
+                f"least {max(2, len(labels))} (2, and one per class for {len(labels)} "
+                f"classes). {fix}"
+            )
+        if n - n_val < len(labels):
+            raise ValueError(
+                f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                f"leaves {n - n_val} of {n} samples for training, fewer than the "
+                f"{len(labels)} classes. Lower validation_fraction or set early_stopping=False."
+            )
+        rare = int(np.argmin(counts))
+        if counts[rare] < 2:
+            raise ValueError(
+                f"early_stopping=True splits off a stratified validation set "
+                f"(validation_fraction={self.validation_fraction}), but class "
+                f"{_py(labels[rare])!r} has only {counts[rare]} sample: each class needs at least "
+                f"2 so it can appear on both sides. {fix}"
+            )
+        seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        arrays: list[Any] = [X, y_idx] if sw is None else [X, y_idx, sw]
+        parts = train_test_split(
+            *arrays, test_size=n_val, stratify=y_idx, random_state=seed, shuffle=True
+        )
+        X_tr, X_val, y_tr, y_val = parts[0], parts[1], parts[2], parts[3]
+        sw_tr = parts[4] if sw is not None else None
+        sw_val = parts[5] if sw is not None else None
+        return X_tr, y_tr, sw_tr, (X_val, y_val, sw_val)
+
+    def _initialise(
+        self,
+        labels: NDArray[Any],
+        n_features: int,
+        hidden: list[int],
+        dtype: np.dtype,
+        validating: bool,
+    ) -> None:
+        """Fresh weights and fitted attributes for a first fit."""
+        sizes = [n_features, *hidden, len(labels)]
+        model = mlp(sizes, self.activation, rng=self._rng, dtype=dtype)
+        self.classes_ = labels
+        self.n_outputs_ = len(labels)
+        self.n_layers_ = len(sizes)
+        self.out_activation_ = "softmax"
+        dense = _dense_layers(model)
+        self.coefs_ = [layer.W.copy() for layer in dense]
+        self.intercepts_ = [layer.b.copy() for layer in dense]
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_scores_ = [] if validating else None
+        self.validation_loss_curve_ = [] if validating else None
+        self.best_validation_score_ = None
+        self.best_validation_loss_ = None
+        self.interrupted_ = False
+        self._no_improvement_count = 0
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+    def _to_model(self) -> Sequential:
+        """Build the network from ``coefs_`` / ``intercepts_`` (the source of truth).
+
+        The fitted state stays plain arrays, so pickling, cloning and export
+        never have to preserve the views of ``Sequential``'s flat vector.
+        """
+        sizes = [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)]
+        # The initial draw is overwritten at once: a fixed seed keeps it from
+        # consuming the estimator's generator.
+        model = mlp(sizes, self.activation, rng=0, dtype=self.coefs_[0].dtype)
+        for layer, W, b in zip(_dense_layers(model), self.coefs_, self.intercepts_, strict=True):
+            layer.W[...] = W
+            layer.b[...] = b
+        return model
+
+    def _publish(self, model: Sequential) -> None:
+        dense = _dense_layers(model)
+        self.coefs_ = [layer.W.copy() for layer in dense]
+        self.intercepts_ = [layer.b.copy() for layer in dense]
+
+    def _make_optimizer(self) -> Optimizer:
+        lr = float(self.learning_rate_init)
+        if self.solver == "sgd":
+            return SGD(
+                lr,
+                momentum=float(self.momentum),
+                nesterov=bool(self.nesterovs_momentum) and self.momentum > 0,
+            )
+        betas = (float(self.beta_1), float(self.beta_2))
+        if self.solver == "adamw":
+            return AdamW(lr, betas=betas, eps=float(self.epsilon), weight_decay=float(self.alpha))
+        return Adam(lr, betas=betas, eps=float(self.epsilon))
+
+    def _fit_stochastic(
+        self,
+        model: Sequential,
+        loss: SoftmaxCrossEntropy,
+        X: Array,
+        y: NDArray[np.intp],
+        sw: Array | None,
+        val: tuple[Array, NDArray[np.intp], Any] | None,
+        callbacks: list[Callback],
+        incremental: bool,
+    ) -> None:
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer()
+        n = X.shape[0]
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        monitor = _Monitor(self, n, validating=val is not None)
+        epochs = 1 if incremental else int(self.max_iter)
+        try:
+            train(
+                model,
+                loss,
+                self._optimizer,
+                X,
+                y,
+                epochs=epochs,
+                batch_size=batch,
+                shuffle=bool(self.shuffle),
+                rng=self._rng,
+                validation_data=val,
+                callbacks=[monitor, *callbacks],
+                sample_weight=sw,
+                max_grad_norm=self.max_grad_norm,
+                l2=0.0 if self.solver == "adamw" else float(self.alpha),
+            )
+        except KeyboardInterrupt:
+            self._finish(model, monitor, interrupted=True)
+            raise
+        self._finish(model, monitor, interrupted=False)
+        if not incremental and not monitor.converged and monitor.n_iter >= self.max_iter:
+            warnings.warn(
+                f"MLPClassifier ran max_iter={self.max_iter} epochs and the "
+                f"{'validation' if monitor.early_stopping else 'training'} loss was still "
+                f"improving by more than tol={self.tol:g}. Raise max_iter, or raise tol to "
+                "accept this fit.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _finish(self, model: Sequential, monitor: _Monitor, *, interrupted: bool) -> None:
+        """Publish the fitted state at a step boundary (early-stopping weights restored)."""
+        if monitor.early_stopping and monitor.best_params is not None and not interrupted:
+            model.flat_params[...] = monitor.best_params
+        self._publish(model)
+        self.n_iter_ = monitor.n_iter
+        self.t_ = monitor.t
+        if monitor.loss is not None:
+            self.loss_ = monitor.loss
+        self.loss_curve_ = monitor.loss_curve
+        self.best_loss_ = None if monitor.early_stopping else monitor.best_loss
+        self.validation_scores_ = monitor.val_scores
+        self.validation_loss_curve_ = monitor.val_losses
+        if monitor.early_stopping:
+            self.best_validation_score_ = monitor.best_val_score
+            self.best_validation_loss_ = monitor.best_val_loss
+        self._no_improvement_count = monitor.no_improvement
+        self.interrupted_ = interrupted
+
+    def _fit_lbfgs(
+        self,
+        model: Sequential,
+        loss: SoftmaxCrossEntropy,
+        X: Array,
+        y: NDArray[np.intp],
+        sw: Array | None,
+        val: tuple[Array, NDArray[np.intp], Any] | None,
+        callbacks: list[Callback],
+    ) -> None:
+        import scipy.optimize
+
+        params = model.parameters()
+        grads = model.gradients()
+        weights = [k for k in params if k.endswith(".W")]
+        alpha = float(self.alpha)
+        denominator = float(X.shape[0]) if sw is None else float(np.sum(sw))
+
+        def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+            # The loss and gradient of sklearn's lbfgs objective on the flat vector.
+            model.flat_params[...] = theta
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = loss.forward(model.forward(X), y, sw)
+                model.backward(loss.backward())
+                for k in weights:
+                    W = params[k]
+                    value += 0.5 * alpha * float(np.vdot(W, W)) / denominator
+                    grads[k] += (alpha / denominator) * W
+            if not (math.isfinite(value) and np.all(np.isfinite(model.flat_grads))):
+                raise TrainingDivergedError(
+                    f"L-BFGS met a non-finite loss ({value!r}) or gradient. Scale the features "
+                    "(StandardScaler) or raise alpha."
+                )
+            return value, model.flat_grads.astype(np.float64)
+
+        history = list(self.loss_curve_)
+        val_scores = None if val is None else list(self.validation_scores_ or [])
+        val_losses = None if val is None else list(self.validation_loss_curve_ or [])
+        state = TrainState(
+            model=model, loss=loss, optimizer=cast(Any, None), history=cast(Any, None)
+        )
+
+        def on_iteration(intermediate_result: Any) -> None:
+            model.flat_params[...] = intermediate_result.x
+            logs = {"loss": float(intermediate_result.fun)}
+            history.append(logs["loss"])
+            line = f"Iteration {len(history)}, loss = {logs['loss']:.8f}"
+            if val is not None:
+                assert val_scores is not None and val_losses is not None
+                vl, va = evaluate(model, loss, val[0], val[1], val[2])
+                logs["val_loss"], logs["val_accuracy"] = vl, va
+                val_losses.append(vl)
+                val_scores.append(va)
+                line += f", validation loss = {vl:.8f}, validation score = {va:.6f}"
+            if self.verbose:
+                print(line)
+            state.epoch = len(history) - 1
+            state.logs = logs
+            for cb in callbacks:
+                cb.on_epoch_end(state)
+            if state.stop_training:
+                raise StopIteration
+
+        for cb in callbacks:
+            cb.on_train_begin(state)
+        try:
+            result = scipy.optimize.minimize(
+                objective,
+                model.flat_params.astype(np.float64),
+                jac=True,
+                method="L-BFGS-B",
+                callback=on_iteration,
+                options={
+                    "maxiter": int(self.max_iter),
+                    "maxfun": int(self.max_fun),
+                    "gtol": self.tol,
+                },
+            )
+        except KeyboardInterrupt:
+            self._publish(model)
+            self.interrupted_ = True
+            raise
+        for cb in callbacks:
+            cb.on_train_end(state)
+        model.flat_params[...] = result.x
+        self._publish(model)
+        self.n_iter_ = min(int(result.nit), int(self.max_iter))
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = history
+        self.best_loss_ = min(history) if history else self.loss_
+        self.validation_scores_ = val_scores
+        self.validation_loss_curve_ = val_losses
+        self.interrupted_ = False
+        if result.status == 1:  # iteration or evaluation limit reached
+            warnings.warn(
+                f"MLPClassifier's lbfgs solver stopped after {self.n_iter_} iterations without "
+                f"converging (max_iter={self.max_iter}, max_fun={self.max_fun}): "
+                f"{result.message}. Raise max_iter, or scale the features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------------
+    # prediction
+    # ------------------------------------------------------------------
+
+    def logits(self, X: ArrayLike) -> Array:
+        """The network's output scores, one column per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Logits ``z``; ``softmax(z)`` is :meth:`predict_proba`. Binary
+            problems get two columns too.
+
+        Raises
+        ------
+        ValueError
+            If X is invalid, or the logits are not finite (features far
+            outside the training range).
+        """
+        check_is_fitted(self)
+        _check_no_text_columns(X)
+        X_arr = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=False,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
+        )
+        a = check_features(X_arr, dtype=self.coefs_[0].dtype)
+        activation = ACTIVATIONS[self.activation]()
+        last = len(self.coefs_) - 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+                a = a @ W + b
+                if i < last:
+                    a = activation.forward(a)
+        if not np.all(np.isfinite(a)):
+            bad = ~np.isfinite(a).all(axis=1)
+            raise ValueError(
+                f"The logits of {int(bad.sum())} sample(s) are not finite, the first at row "
+                f"{int(np.argmax(bad))}: X holds values far beyond what the network can "
+                "represent. Scale the features (StandardScaler) as during training."
+            )
+        return a
+
+    def decision_function(self, X: ArrayLike) -> Array:
+        """Logits, in scikit-learn's shape for decision functions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems ``z₁ - z₀``, the log-odds of ``classes_[1]``
+            (positive means ``classes_[1]``); otherwise the logits. Use
+            :meth:`logits` for every column in all cases.
+        """
+        z = self.logits(X)
+        if z.shape[1] == 2:
+            return z[:, 1] - z[:, 0]
+        return z
+
+    def predict_log_proba(self, X: ArrayLike) -> Array:
+        """Log-probabilities from the log-softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log_softmax(z)`` (log-sum-exp), finite even where the
+            probability underflows to 0. Columns follow ``classes_``.
+        """
+        return F.log_softmax(self.logits(X), axis=1)
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Class probabilities, the softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        return F.softmax(self.logits(X), axis=1)
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        z = self.logits(X)  # checks that the estimator is fitted
+        return cast(NDArray[Any], self.classes_[np.argmax(z, axis=1)])
+
+    def __sklearn_tags__(self) -> Any:
+        """Tags: dense input only, single-label classification."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.classifier_tags.multi_label = False
+        return tags
+
+    # ------------------------------------------------------------------
+    # safe persistence hooks (used by glassnet.io; no pickle)
+    # ------------------------------------------------------------------
+
+    def _export_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """The fitted state as JSON-safe metadata plus named arrays.
+
+        Returns
+        -------
+        meta : dict
+            Hyperparameters, classes with a type tag, feature names, counters,
+            curves and architecture, all JSON-serialisable.
+        arrays : dict of str to ndarray
+            ``"coefs_0"``, ``"intercepts_0"``, ... in the model's dtype.
+        """
+        check_is_fitted(self)
+        params = self.get_params()
+        hyper: dict[str, Any] = {}
+        for name, value in params.items():
+            if name == "random_state" and not (
+                value is None or isinstance(value, numbers.Integral)
+            ):
+                value = None  # a generator object has no JSON form; the fit is done anyway
+            elif name == "dtype" and value is not None:
+                value = np.dtype(value).name
+            elif name == "class_weight" and isinstance(value, Mapping):
+                value = [[_json_safe(k), float(v)] for k, v in value.items()]
+            hyper[name] = _json_safe(value)
+
+        def curve(values: Sequence[float] | None) -> list[float] | None:
+            return None if values is None else [float(v) for v in values]
+
+        def number(value: Any) -> float | None:
+            return None if value is None else float(value)
+
+        meta: dict[str, Any] = {
+            "export_version": _EXPORT_VERSION,
+            "estimator": type(self).__name__,
+            "hyperparameters": hyper,
+            "classes": _encode_labels(np.asarray(self.classes_)),
+            "feature_names_in": (
+                [str(c) for c in self.feature_names_in_]
+                if hasattr(self, "feature_names_in_")
+                else None
+            ),
+            "n_features_in": int(self.n_features_in_),
+            "n_iter": int(self.n_iter_),
+            "t": int(self.t_),
+            "loss": number(getattr(self, "loss_", None)),
+            "best_loss": _json_safe(number(self.best_loss_)),
+            "best_validation_score": number(self.best_validation_score_),
+            "best_validation_loss": _json_safe(number(self.best_validation_loss_)),
+            "loss_curve": curve(self.loss_curve_),
+            "validation_scores": curve(self.validation_scores_),
+            "validation_loss_curve": curve(self.validation_loss_curve_),
+            "architecture": {
+                "layer_sizes": [int(self.coefs_[0].shape[0])]
+                + [int(c.shape[1]) for c in self.coefs_],
+                "activation": self.activation,
+                "out_activation": self.out_activation_,
+                "dtype": self.coefs_[0].dtype.name,
+            },
+        }
+        arrays: dict[str, NDArray[Any]] = {}
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            arrays[f"coefs_{i}"] = np.ascontiguousarray(W)
+            arrays[f"intercepts_{i}"] = np.ascontiguousarray(b)
+        return meta, arrays
+
+    @classmethod
+    def _import_state(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, NDArray[Any]]
+    ) -> MLPClassifier:
+        """Rebuild a fitted estimator from what :meth:`_export_state` returned.
+
+        Parameters
+        ----------
+        meta : mapping
+            The metadata dict.
+        arrays : mapping of str to ndarray
+            The named weight arrays.
+
+        Returns
+        -------
+        MLPClassifier
+            Fitted and ready to predict.
+
+        Raises
+        ------
+        ValueError
+            When an array is missing, extra, or its shape or dtype disagrees
+            with the architecture.
+        """
+
+        def finite(value: Any) -> Any:
+            return float(value) if isinstance(value, str) else value
+
+        hyper = dict(meta["hyperparameters"])
+        hyper["hidden_layer_sizes"] = tuple(hyper["hidden_layer_sizes"])
+        hyper["n_iter_no_change"] = finite(hyper["n_iter_no_change"])
+        if isinstance(hyper.get("class_weight"), list):
+            hyper["class_weight"] = {k: float(v) for k, v in hyper["class_weight"]}
+        est = cls(**hyper)
+        arch = meta["architecture"]
+        sizes = [int(s) for s in arch["layer_sizes"]]
+        dtype = np.dtype(arch["dtype"])
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"architecture dtype must be float32 or float64; got {dtype}.")
+        n_layers = len(sizes) - 1
+        expected: dict[str, tuple[int, ...]] = {
+            f"coefs_{i}": (sizes[i], sizes[i + 1]) for i in range(n_layers)
+        }
+        expected |= {f"intercepts_{i}": (sizes[i + 1],) for i in range(n_layers)}
+        if set(arrays) != set(expected):
+            raise ValueError(
+                f"arrays must be exactly {sorted(expected)} for layer sizes {sizes}; "
+                f"got {sorted(arrays)}."
+            )
+        for name, shape in expected.items():
+            arr = arrays[name]
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ValueError(
+                    f"array {name!r} must have shape {shape} and dtype {dtype} for layer "
+                    f"sizes {sizes}; got shape {arr.shape} and dtype {arr.dtype}."
+                )
+        classes = _decode_labels(meta["classes"])
+        if len(classes) != sizes[-1] or sizes[0] != int(meta["n_features_in"]):
+            raise ValueError(
+                f"the architecture {sizes} does not match {len(classes)} classes and "
+                f"{meta['n_features_in']} features."
+            )
+        est.coefs_ = [np.array(arrays[f"coefs_{i}"]) for i in range(n_layers)]
+        est.intercepts_ = [np.array(arrays[f"intercepts_{i}"]) for i in range(n_layers)]
+        est.classes_ = classes
+        est.n_features_in_ = int(meta["n_features_in"])
+        if meta.get("feature_names_in") is not None:
+            est.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
+        est.n_layers_ = len(sizes)
+        est.n_outputs_ = sizes[-1]
+        est.out_activation_ = str(arch["out_activation"])
+        est.n_iter_ = int(meta["n_iter"])
+        est.t_ = int(meta["t"])
+        if meta.get("loss") is not None:
+            est.loss_ = float(meta["loss"])
+        est.best_loss_ = finite(meta["best_loss"])
+        est.loss_curve_ = list(meta["loss_curve"] or [])
+        est.validation_scores_ = meta["validation_scores"]
+        est.validation_loss_curve_ = meta["validation_loss_curve"]
+        est.best_validation_score_ = meta["best_validation_score"]
+        est.best_validation_loss_ = finite(meta["best_validation_loss"])
+        est.interrupted_ = False
+        est._no_improvement_count = 0
+        return est
