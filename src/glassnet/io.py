@@ -675,7 +675,9 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         estimator = cls._import_state(meta["state"], arrays)
         n_features = meta["state"]["n_features_in"]
         dtype = DTYPES[meta["state"]["architecture"]["dtype"]]
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
+        with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
+            # The zero row has no column names, which a model fitted on a DataFrame notes.
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
             proba = np.asarray(estimator.predict_proba(np.zeros((1, n_features), dtype=dtype)))
         ok = proba.shape == (1, len(meta["state"]["classes"]["values"]))
         ok = ok and bool(np.all(np.isfinite(proba))) and abs(float(proba.sum()) - 1.0) < 1e-4
