@@ -9,29 +9,35 @@ import pickle
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import glassnet
-import glassnet.io as gio
+from glassnet import MLPClassifier
 from glassnet.cli import main
-from test_io import TinyNet
 
 
-@pytest.fixture(autouse=True)
-def _register_double(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(gio.ESTIMATORS, "TinyNet", TinyNet)
+def _fit(rng: np.random.Generator, X: object = None) -> MLPClassifier:
+    if X is None:
+        X = rng.normal(size=(60, 2))
+    Xa = np.asarray(X)
+    y = np.array(["no", "yes"])[(Xa[:, 0] + Xa[:, 1] > 0).astype(int)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier((3,), max_iter=20, random_state=0).fit(X, y)
 
 
 @pytest.fixture
-def net(rng: np.random.Generator) -> TinyNet:
-    return TinyNet(rng)
+def net(rng: np.random.Generator) -> MLPClassifier:
+    return _fit(rng)
 
 
 @pytest.fixture
-def model_path(net: TinyNet, tmp_path: Path) -> Path:
+def model_path(net: MLPClassifier, tmp_path: Path) -> Path:
     path = tmp_path / "model.glassnet"
     glassnet.save(net, path)
     return path
@@ -42,7 +48,7 @@ def _table(text: str) -> list[list[str]]:
 
 
 def test_predicts_a_headerless_csv_to_stdout(
-    net: TinyNet,
+    net: MLPClassifier,
     model_path: Path,
     tmp_path: Path,
     rng: np.random.Generator,
@@ -58,11 +64,11 @@ def test_predicts_a_headerless_csv_to_stdout(
     assert rows[0] == ["label", "proba_no", "proba_yes"]
     proba = net.predict_proba(X)
     np.testing.assert_array_equal(np.array([r[1:] for r in rows[1:]], dtype=float), proba)
-    assert [r[0] for r in rows[1:]] == net.classes_[np.argmax(proba, axis=1)].tolist()
+    assert [r[0] for r in rows[1:]] == net.predict(X).tolist()
 
 
 def test_header_row_and_output_file(
-    net: TinyNet, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    net: MLPClassifier, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "x.csv"
     data.write_text("width, height\n0.5,1\n-2,3e-1\n")
@@ -154,3 +160,24 @@ def test_user_errors_never_show_a_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "cannot open the file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_header_must_name_the_features_the_model_was_trained_on(
+    rng: np.random.Generator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(rng.normal(size=(60, 2)), columns=["width", "height"])
+    net = _fit(rng, df)
+    model = tmp_path / "named.glassnet"
+    glassnet.save(net, model)
+    data = tmp_path / "x.csv"
+    data.write_text("width,height\n0.5,1\n")
+    assert main(["predict", "--model", str(model), "--input", str(data)]) == 0
+    rows = _table(capsys.readouterr().out)
+    expected = net.predict_proba(pd.DataFrame([[0.5, 1.0]], columns=["width", "height"]))
+    np.testing.assert_array_equal(np.array(rows[1][1:], dtype=float), expected[0])
+    data.write_text("height,width\n0.5,1\n")
+    assert main(["predict", "--model", str(model), "--input", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "line 1: the header names the columns ['height', 'width']" in err
+    assert "trained on ['width', 'height']" in err
