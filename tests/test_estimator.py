@@ -269,6 +269,24 @@ def test_verbose_reports_each_epoch(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == ""
 
 
+def test_verbose_draws_a_progress_bar_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    X, y = _moons(0, n=300)
+    clf = MLPClassifier(verbose=True, random_state=0).fit(X, y)
+    last = term.getvalue().split("\r")[-1]
+    assert re.search(rf"epoch\s+{clf.n_iter_}/300 .*loss {clf.loss_:.4f}", last), last
+    assert "Iteration" not in capsys.readouterr().out  # the bar replaces the lines
+
+
 def test_callbacks_see_every_epoch_and_may_stop(rng: np.random.Generator) -> None:
     X, y = _moons(_seed(rng) % 1000, n=300)
     seen: list[float] = []

@@ -28,6 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import functional as F
+from .callbacks import ProgressBar
 from .data import check_features
 from .exceptions import TrainingDivergedError
 from .layers import ACTIVATIONS, Dense, Sequential, mlp
@@ -263,8 +264,11 @@ class _Monitor(Callback):
     stopping and stops training when the rules say so.
     """
 
-    def __init__(self, est: MLPClassifier, n_train: int, validating: bool) -> None:
+    def __init__(
+        self, est: MLPClassifier, n_train: int, validating: bool, talk: bool = False
+    ) -> None:
         self.est = est
+        self.talk = talk  # print scikit-learn's per-epoch lines
         self.n_train = n_train
         self.validating = validating
         self.early_stopping = bool(est.early_stopping) and validating
@@ -302,7 +306,7 @@ class _Monitor(Callback):
             self.val_scores.append(val_score)
             self.val_losses.append(val_loss)
             line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
-        if est.verbose:
+        if self.talk:
             print(line)
 
         if self.early_stopping:
@@ -333,10 +337,10 @@ class _Monitor(Callback):
             ):
                 optimizer.lr /= 5.0
                 self.no_improvement = 0
-                if est.verbose:
+                if self.talk:
                     print(f"{msg} Setting learning rate to {optimizer.lr:f}")
             else:
-                if est.verbose:
+                if self.talk:
                     print(f"{msg} Stopping.")
                 self.converged = True
                 state.stop_training = True
@@ -463,8 +467,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         ``n_iter_no_change`` consecutive epochs. For "lbfgs" it is the
         projected-gradient tolerance ``gtol``.
     verbose : bool or int, default=False
-        Print one line per epoch (loss; validation loss and score when
-        validating) and the reason for stopping.
+        Report progress. On a terminal, a progress bar (epoch, loss,
+        validation score; see :class:`glassnet.ProgressBar`); elsewhere (a
+        pipe, a log file) scikit-learn's one line per epoch (loss; validation
+        loss and score when validating) and the reason for stopping.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of new weights.
     momentum : float in [0, 1), default=0.9
@@ -1114,9 +1120,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self._optimizer = self._make_optimizer()
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        monitor = _Monitor(self, n, validating=val is not None)
-        guard = _RunawayGuard(monitor, n_classes=len(self.classes_))
         epochs = 1 if incremental else int(self.max_iter)
+        # verbose: a progress bar on a terminal; scikit-learn's lines elsewhere
+        # (a log file or a notebook cell keeps one line per epoch).
+        bar = ProgressBar(total=epochs) if self.verbose else None
+        if bar is not None and not bar.is_active():
+            bar = None
+        monitor = _Monitor(
+            self, n, validating=val is not None, talk=bool(self.verbose) and bar is None
+        )
+        guard = _RunawayGuard(monitor, n_classes=len(self.classes_))
+        extra: list[Callback] = [monitor, guard] if bar is None else [monitor, guard, bar]
         try:
             train(
                 model,
@@ -1129,7 +1143,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 shuffle=bool(self.shuffle),
                 rng=self._rng,
                 validation_data=val,
-                callbacks=[monitor, guard, *callbacks],
+                callbacks=[*extra, *callbacks],
                 sample_weight=sw,
                 max_grad_norm=self.max_grad_norm,
                 divergence_factor=None,  # _RunawayGuard applies it, keeping the monitor in step
@@ -1143,6 +1157,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             # applied; a runaway loss is rolled back by the guard): publish it.
             self._finish(model, monitor, interrupted=False)
             raise
+        finally:
+            if bar is not None:
+                bar.close()
         self._finish(model, monitor, interrupted=False)
         if not incremental and not monitor.converged and monitor.n_iter >= self.max_iter:
             warnings.warn(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="learning rate (default: 0.01 for adam/adamw, 0.5 for sgd)",
     )
     opt.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default: 0)")
+    opt.add_argument(
+        "--alpha", type=float, default=0.0, help="L2 penalty on the weights (default: 0)"
+    )
     opt.add_argument(
         "--epochs",
         type=positive_int,
@@ -88,19 +92,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return t
 
 
-class _ModelProba:
-    """Gives a trained Sequential the ``predict_proba`` plotting needs."""
-
-    def __init__(self, model: Any, dtype: Any) -> None:
-        self.model = model
-        self.dtype = dtype
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        from ..functional import softmax
-
-        return softmax(self.model.forward(np.asarray(X, dtype=self.dtype)))
-
-
 def _check_writable(path: str, flag: str) -> None:
     """Fail before training, not after, when a picture cannot be written."""
     import os
@@ -125,17 +116,16 @@ def _save(fig: Any, path: str, what: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, print the metrics and write the picture; return the exit status."""
+    """Train, print the metrics and write the pictures; return the exit status."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
 
     from ..callbacks import BoundarySnapshots, ProgressBar
     from ..datasets import make_dataset
-    from ..layers import mlp
-    from ..losses import SoftmaxCrossEntropy
-    from ..optim import SGD, Adam, AdamW
-    from ..train import evaluate, train
+    from ..estimator import MLPClassifier
 
-    dtype = np.dtype(args.dtype)
     try:
         X, y = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
         X_train, X_test, y_train, y_test = train_test_split(
@@ -143,20 +133,28 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    n_classes = int(y.max()) + 1
-    rng = np.random.default_rng(args.seed)
-    model = mlp([2, *args.hidden, n_classes], args.activation, rng=rng, dtype=dtype)
+    n_classes = len(np.unique(y))
     lr = args.lr if args.lr is not None else (0.5 if args.optimizer == "sgd" else 0.01)
-    if args.optimizer == "sgd":
-        optimizer: Any = SGD(lr, momentum=args.momentum)
-    elif args.optimizer == "adamw":
-        optimizer = AdamW(lr)
-    else:
-        optimizer = Adam(lr)
-    loss = SoftmaxCrossEntropy()
     for path, flag in ((args.curves, "--curves"), (args.animate, "--animate")):
         if path:
             _check_writable(path, flag)
+    # The command trains for exactly --epochs epochs: convergence-based stopping
+    # is off (n_iter_no_change = epochs), as is the L2 penalty unless asked for.
+    clf = MLPClassifier(
+        hidden_layer_sizes=args.hidden,
+        activation=args.activation,
+        solver=args.optimizer,
+        alpha=args.alpha,
+        batch_size=len(X_train) if args.batch_size is None else args.batch_size,
+        learning_rate_init=lr,
+        max_iter=args.epochs,
+        tol=0.0,
+        n_iter_no_change=args.epochs,
+        momentum=args.momentum,
+        nesterovs_momentum=False,
+        random_state=args.seed,
+        dtype=args.dtype,
+    )
     callbacks: list[Any] = []
     bar = None if args.no_progress else ProgressBar(total=args.epochs)
     if bar is not None:
@@ -170,30 +168,39 @@ def run(args: argparse.Namespace) -> int:
     # or a bar shows it; it never steers training (no early stopping here).
     show_val = bool(args.curves) or (bar is not None and bar.is_active())
     try:
-        history = train(
-            model,
-            loss,
-            optimizer,
-            X_train,
-            y_train,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            rng=rng,
-            validation_data=(X_test, y_test) if show_val else None,
-            callbacks=callbacks,
+        with warnings.catch_warnings():
+            # Running every requested epoch is the point here, not a failure to converge.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(
+                X_train,
+                y_train,
+                validation_data=(X_test, y_test) if show_val else None,
+                callbacks=callbacks,
+            )
+    except KeyboardInterrupt:
+        epochs_done = getattr(clf, "n_iter_", 0)
+        print(
+            f"interrupted after {epochs_done} of {args.epochs} epochs "
+            f"({getattr(clf, 't_', 0)} samples seen); nothing was written",
+            file=sys.stderr,
         )
+        raise
     finally:
         if bar is not None:
             bar.close()
-    Xtr = X_train.astype(dtype)
-    Xte = X_test.astype(dtype)
-    train_loss, train_acc = evaluate(model, loss, Xtr, y_train)
-    test_loss, test_acc = evaluate(model, loss, Xte, y_test)
+
+    def metrics(Xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
+        log_proba = clf.predict_log_proba(Xs)  # from log_softmax, never log of probabilities
+        index = np.searchsorted(clf.classes_, ys)
+        return float(clf.score(Xs, ys)), float(-np.mean(log_proba[np.arange(len(ys)), index]))
+
+    train_acc, train_loss = metrics(X_train, y_train)
+    test_acc, test_loss = metrics(X_test, y_test)
     arch = " -> ".join(str(s) for s in [2, *args.hidden, n_classes])
     print(
         f"glassnet {__version__}: {args.dataset} (n={args.n_samples}, noise={args.noise}), "
         f"network {arch} ({args.activation}, softmax), {args.optimizer} lr={lr:g}, "
-        f"{args.epochs} epochs, {dtype}"
+        f"{clf.n_iter_} epochs, {args.dtype}"
     )
     print(f"train  accuracy {train_acc:.4f}  loss {train_loss:.4f}  (n={len(y_train)})")
     print(f"test   accuracy {test_acc:.4f}  loss {test_loss:.4f}  (n={len(y_test)})")
@@ -209,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         fig, ax = plt.subplots(figsize=(7, 5.5))
         plot_decision_boundary(
-            _ModelProba(model, dtype),
+            clf,
             X_train,
             y_train,
             ax=ax,
@@ -221,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         _save(fig, args.out, "picture")
     if args.curves:
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        plot_history(history, ax=ax)
+        plot_history(clf, ax=ax)
         ax.set_title(f"glassnet on {args.dataset}: validation = the held-out {args.test_size:.0%}")
         fig.tight_layout()
         _save(fig, args.curves, "curves")
