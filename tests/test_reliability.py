@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -56,8 +57,9 @@ def test_sigint_to_the_cli_stops_training_and_exits_130(tmp_path: Path) -> None:
     # stderr is a terminal so the progress bar draws: once it has, training
     # is under way and Ctrl-C lands inside the loop.
     master, slave = pty.openpty()
+    args = ["train", "--epochs", "100000", "--out", "", "--save", "m.glassnet"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "glassnet", "train", "--epochs", "100000", "--out", ""],
+        [sys.executable, "-m", "glassnet", *args],
         stdout=subprocess.PIPE,
         stderr=slave,
         cwd=tmp_path,
@@ -68,15 +70,43 @@ def test_sigint_to_the_cli_stops_training_and_exits_130(tmp_path: Path) -> None:
         assert b"epoch" in started, started
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
-        err = _read_until(master, b"interrupted", timeout=10)
+        err = _read_until(master, b"glassnet train: interrupted", timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(master)
     assert proc.returncode == 130
-    assert b"interrupted" in err and b"Traceback" not in err
+    assert b"Traceback" not in err
+    stopped = re.search(rb"interrupted after (\d+) of 100000 epochs", err)
+    assert stopped, err
+    assert b"saved to m.glassnet" in err
     assert b"accuracy" not in out  # never reports success
+    # The model kept at the interrupt is whole and usable.
+    model = glassnet.load(tmp_path / "m.glassnet")
+    assert model.n_iter_ == int(stopped.group(1)) >= 1
+    proba = model.predict_proba(np.zeros((3, 2)))
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_train_save_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from glassnet.cli import main
+
+    model = tmp_path / "m.glassnet"
+    args = ["train", "--epochs", "30", "--hidden", "4", "--out", "", "--save", str(model)]
+    assert main(args) == 0
+    assert f"wrote {model}" in capsys.readouterr().out
+    data = tmp_path / "x.csv"
+    points = np.array([[0.0, 0.5], [1.0, -0.5], [-1.0, 0.2]])
+    data.write_text("\n".join(",".join(map(repr, map(float, row))) for row in points))
+    assert main(["predict", "--model", str(model), "--input", str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    est = glassnet.load(model)
+    assert lines[0] == "label,proba_0,proba_1"
+    assert [int(line.split(",")[0]) for line in lines[1:]] == est.predict(points).tolist()
+    bad = ["train", "--epochs", "5", "--out", "", "--save", str(tmp_path / "no" / "m.glassnet")]
+    assert main(bad) == 2
+    assert "cannot write --save" in capsys.readouterr().err
 
 
 class _StopAt(Callback):
