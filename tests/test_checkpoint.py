@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import glassnet
 from glassnet import Checkpoint, ModelFileError, SoftmaxCrossEntropy, mlp, resume, train
@@ -141,3 +142,20 @@ def test_bad_arguments() -> None:
         Checkpoint("x", every=0)
     with pytest.raises(TypeError, match="config must be plain JSON"):
         Checkpoint("x", config={"rng": object()})
+
+
+def test_the_estimator_writes_checkpoints_through_its_callbacks(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "fit.ckpt"
+    est = glassnet.MLPClassifier((5,), max_iter=4, tol=0.0, n_iter_no_change=10, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y, callbacks=[Checkpoint(path, every=2, config=est.get_params())])
+    model = mlp([2, 5, 3], "tanh", rng=0)
+    st = resume(path, model, Adam(), config=est.get_params())
+    assert st.epoch == est.n_iter_ == 4
+    np.testing.assert_allclose(st.history.loss, est.loss_curve_)
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        np.testing.assert_array_equal(model.parameters()[f"{2 * i}.W"], W)
+        np.testing.assert_array_equal(model.parameters()[f"{2 * i}.b"], b)

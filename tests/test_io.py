@@ -413,6 +413,21 @@ def test_other_failures_name_the_path(saved: Path, tmp_path: Path) -> None:
     with pytest.raises(ModelFileError) as info:
         glassnet.load(tmp_path / "nope")
     assert isinstance(info.value.__cause__, FileNotFoundError)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        glassnet.load(tmp_path)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")  # opening it would block until a writer came
+        with pytest.raises(ModelFileError, match="not a regular file"):
+            glassnet.load(tmp_path / "fifo")
+    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+        glassnet.load(saved, max_bytes=0)
+
+
+def test_pickle_still_works_for_trusted_use(net: MLPClassifier) -> None:
+    # joblib and GridSearchCV need it; glassnet.load never uses it.
+    back = pickle.loads(pickle.dumps(net))
+    X = np.array([[0.1, 0.2], [-1.0, 2.0]])
+    np.testing.assert_array_equal(back.predict_proba(X), net.predict_proba(X))
 
 
 def test_a_model_that_cannot_be_rebuilt_is_refused(

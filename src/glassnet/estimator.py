@@ -761,6 +761,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : MLPClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When the loss or the gradient goes non-finite (that step is not
+            applied), or the loss runs away: over 1000 times its reference
+            scale (the first epoch's loss, or log K when the first epoch is
+            itself that far above a uniform guess) for 3 epochs in a row.
+            The estimator is left fitted with the weights of the last good
+            step or epoch, and ``n_iter_`` and the curves match them.
+        KeyboardInterrupt
+            Re-raised after Ctrl-C, with the estimator fitted at its last
+            completed step and ``interrupted_ = True``.
         """
         return self._fit(
             X,

@@ -39,6 +39,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import warnings
 import zipfile
@@ -313,7 +314,12 @@ def read_container(
         At the first failed check.
     """
     r = _Reader(os.fspath(path))
+    if not _check_int(max_bytes, 1, 2**62):
+        raise ValueError(f"max_bytes must be a positive integer; got {max_bytes!r}.")
     try:
+        if not stat.S_ISREG(os.stat(r.path).st_mode):
+            # A FIFO or a device would block or never end: only plain files.
+            r.fail(None, "not a regular file")
         f = open(r.path, "rb")  # noqa: SIM115 - closed below, after the ZIP
     except OSError as exc:
         r.fail(None, f"cannot open the file: {exc.strerror or exc}", exc)
