@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
+from .checkpoint import Checkpoint, ResumedState, resume
 from .data import minibatches, one_hot
 from .estimator import MLPClassifier
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
@@ -21,6 +22,7 @@ from .functional import (
     softmax_vjp,
 )
 from .gradcheck import GradientCheck, check_gradients
+from .io import load, save
 from .layers import (
     Dense,
     Identity,
@@ -44,6 +46,7 @@ __all__ = [
     "AdamW",
     "BoundarySnapshots",
     "Callback",
+    "Checkpoint",
     "CrossEntropy",
     "Dense",
     "Derivation",
@@ -58,6 +61,7 @@ __all__ = [
     "Optimizer",
     "ProgressBar",
     "ReLU",
+    "ResumedState",
     "Sequential",
     "Sigmoid",
     "Snapshot",
@@ -71,6 +75,7 @@ __all__ = [
     "check_gradients",
     "derive",
     "evaluate",
+    "load",
     "log_softmax",
     "logsumexp",
     "minibatches",
@@ -78,6 +83,8 @@ __all__ = [
     "one_hot",
     "plot_decision_boundary",
     "plot_history",
+    "resume",
+    "save",
     "save_animation",
     "softmax",
     "softmax_jacobian",

@@ -10,6 +10,7 @@ training-loop callbacks.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import warnings
@@ -106,6 +107,7 @@ def _check_no_text_columns(X: Any) -> None:
     """Name the first non-numeric column of a DataFrame (scikit-learn would not)."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(dtypes, "items"):
+        _check_no_text_cells(X)
         return
     for column, dt in dtypes.items():
         if getattr(dt, "kind", "O") not in "biuf":
@@ -114,6 +116,24 @@ def _check_no_text_columns(X: Any) -> None:
                 "needs numbers: encode text or categorical columns first (for example "
                 "with sklearn.preprocessing.OneHotEncoder in a ColumnTransformer)."
             )
+
+
+def _check_no_text_cells(X: Any) -> None:
+    """Name the column and row of the first text cell of an object or string array."""
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "OUS" or X.ndim != 2:
+        return
+    for j in range(X.shape[1]):
+        for i, value in enumerate(X[:, j]):
+            if not isinstance(value, (str, bytes)):
+                continue  # other objects get scikit-learn's own error
+            try:
+                float(value)
+            except ValueError:
+                raise ValueError(
+                    f"X column {j} holds text: {value!r} at row {i} cannot be read as a "
+                    "number. MLPClassifier needs numbers: encode text or categorical columns "
+                    "first (for example with sklearn.preprocessing.OneHotEncoder)."
+                ) from None
 
 
 def _check_y_shape_and_finite(y: Any) -> None:
@@ -324,6 +344,65 @@ class _Monitor(Callback):
                     print(f"{msg} Stopping.")
                 self.converged = True
                 state.stop_training = True
+
+
+class _RunawayGuard(Callback):
+    """Stop a fit whose loss explodes, rolling back to the last good epoch.
+
+    An epoch is *exploding* when its mean training loss exceeds
+    ``factor × reference``. The reference is the first epoch's loss or
+    ``log K`` (the loss of a uniform guess over K classes), whichever is
+    larger, unless the first epoch is itself over ``factor × log K``: then
+    it is ``log K``, so a fit that starts out exploding (unscaled features
+    around 1e150) is caught too. After ``patience`` exploding epochs in a
+    row, the parameters, the optimizer state and the estimator's records are
+    restored to the end of the last good epoch and
+    :class:`~glassnet.TrainingDivergedError` is raised.
+    """
+
+    def __init__(
+        self, monitor: _Monitor, n_classes: int, factor: float = 1e3, patience: int = 3
+    ) -> None:
+        self.monitor = monitor
+        self.log_k = math.log(max(n_classes, 2))
+        self.factor = factor
+        self.patience = patience
+        self.reference: float | None = None
+        self.exploding = 0
+        self.good: tuple[Array, dict[str, Any], dict[str, Any], int] | None = None
+
+    def on_epoch_begin(self, state: TrainState) -> None:
+        """Remember this epoch's starting point unless an explosion is under way."""
+        if self.exploding == 0:
+            records = {k: copy.deepcopy(v) for k, v in vars(self.monitor).items() if k != "est"}
+            good = (state.model.flat_params.copy(), state.optimizer.state_dict(), records)
+            self.good = (*good, self.monitor.n_iter)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Count exploding epochs; roll back and raise after ``patience`` of them."""
+        value = float(state.logs["loss"])
+        if self.reference is None:
+            first = value
+            self.reference = self.log_k if first > self.factor * self.log_k else first
+            self.reference = max(self.reference, self.log_k)
+        if value <= self.factor * self.reference:
+            self.exploding = 0
+            return
+        self.exploding += 1
+        if self.exploding < self.patience or self.good is None:
+            return
+        params, opt_state, records, n_good = self.good
+        state.model.flat_params[...] = params
+        state.optimizer.load_state_dict(opt_state)
+        vars(self.monitor).update(records)
+        raise TrainingDivergedError(
+            f"training diverged: the loss ran away to {value:.3g} at epoch "
+            f"{self.monitor.n_iter + self.exploding}, over {self.factor:g} times its reference "
+            f"scale {self.reference:.3g} for {self.exploding} epochs in a row, with learning "
+            f"rate {state.optimizer.lr:g}. The estimator holds the weights from the end of "
+            f"epoch {n_good} (n_iter_={n_good}). Lower learning_rate_init, scale the features "
+            "(make_pipeline(StandardScaler(), MLPClassifier())) or set max_grad_norm."
+        )
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -682,6 +761,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : MLPClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When the loss or the gradient goes non-finite (that step is not
+            applied), or the loss runs away: over 1000 times its reference
+            scale (the first epoch's loss, or log K when the first epoch is
+            itself that far above a uniform guess) for 3 epochs in a row.
+            The estimator is left fitted with the weights of the last good
+            step or epoch, and ``n_iter_`` and the curves match them.
+        KeyboardInterrupt
+            Re-raised after Ctrl-C, with the estimator fitted at its last
+            completed step and ``interrupted_ = True``.
         """
         return self._fit(
             X,
@@ -774,6 +866,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X_arr = check_features(X_arr, dtype=dtype)
         n_samples = X_arr.shape[0]
         check_classification_targets(y_arr)
+        if first and n_samples == 1 and classes is None:
+            raise ValueError(
+                "X has 1 sample (n_samples = 1): a classifier needs at least 2 samples, of "
+                "2 different classes, to learn from."
+            )
         if first:
             labels = unique_labels(y_arr) if classes is None else unique_labels(classes)
             if len(labels) < 2:
@@ -1045,7 +1142,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         monitor = _Monitor(
             self, n, validating=val is not None, talk=bool(self.verbose) and bar is None
         )
-        extra = [monitor] if bar is None else [monitor, bar]
+        guard = _RunawayGuard(monitor, n_classes=len(self.classes_))
+        extra: list[Callback] = [monitor, guard] if bar is None else [monitor, guard, bar]
         try:
             train(
                 model,
@@ -1061,10 +1159,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=[*extra, *callbacks],
                 sample_weight=sw,
                 max_grad_norm=self.max_grad_norm,
+                divergence_factor=None,  # _RunawayGuard applies it, keeping the monitor in step
                 l2=0.0 if self.solver == "adamw" else float(self.alpha),
             )
         except KeyboardInterrupt:
             self._finish(model, monitor, interrupted=True)
+            raise
+        except TrainingDivergedError:
+            # The model holds the last good step (a non-finite step is never
+            # applied; a runaway loss is rolled back by the guard): publish it.
+            self._finish(model, monitor, interrupted=False)
             raise
         finally:
             if bar is not None:
@@ -1141,8 +1245,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             model=model, loss=loss, optimizer=cast(Any, None), history=cast(Any, None)
         )
 
+        last_good = model.flat_params.copy()  # the last accepted iterate
+
         def on_iteration(intermediate_result: Any) -> None:
             model.flat_params[...] = intermediate_result.x
+            last_good[...] = model.flat_params
             logs = {"loss": float(intermediate_result.fun)}
             history.append(logs["loss"])
             line = f"Iteration {len(history)}, loss = {logs['loss']:.8f}"
@@ -1181,6 +1288,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self._publish(model)
             self.interrupted_ = True
             raise
+        except TrainingDivergedError:
+            # A rejected trial point is not a step: go back to the last iterate.
+            model.flat_params[...] = last_good
+            self._publish(model)
+            self.n_iter_ = len(history) - len(self.loss_curve_)
+            self.loss_curve_ = history
+            raise
         for cb in callbacks:
             cb.on_train_end(state)
         model.flat_params[...] = result.x
@@ -1192,6 +1306,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.validation_scores_ = val_scores
         self.validation_loss_curve_ = val_losses
         self.interrupted_ = False
+        runaway = 1e3 * math.log(max(len(self.classes_), 2))
+        if self.loss_ > runaway:
+            # Finite but absurd: far above a uniform guess (log K) after the
+            # whole optimisation, as with unscaled features around 1e150.
+            raise TrainingDivergedError(
+                f"L-BFGS ended at a loss of {self.loss_:.3g}, over {runaway:.3g} (1000 times "
+                "the loss of a uniform guess): the fit is useless. Scale the features "
+                "(make_pipeline(StandardScaler(), MLPClassifier())) or raise alpha."
+            )
         if result.status == 1:  # iteration or evaluation limit reached
             warnings.warn(
                 f"MLPClassifier's lbfgs solver stopped after {self.n_iter_} iterations without "

@@ -18,7 +18,7 @@ from ._common import UserError
 __all__ = ["main"]
 
 # Subcommand modules, imported when the parser is built.
-COMMANDS = ["train", "explain", "gradcheck"]
+COMMANDS = ["train", "explain", "gradcheck", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:

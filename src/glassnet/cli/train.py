@@ -58,6 +58,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=None,
         help="samples per step (default: the whole training set)",
     )
+    t.add_argument(
+        "--save",
+        default=None,
+        metavar="MODEL",
+        help="save the trained model to this file (safe format, no pickle; read it with "
+        "'glassnet predict' or glassnet.load); also saved when Ctrl-C stops training",
+    )
     pics = t.add_argument_group("pictures and progress")
     pics.add_argument(
         "--out",
@@ -101,6 +108,15 @@ def _check_writable(path: str, flag: str) -> None:
         raise UserError(f"cannot write {flag} {path!r}: the folder {folder!r} does not exist.")
 
 
+def _save_model(clf: Any, path: str) -> None:
+    from ..io import save
+
+    try:
+        save(clf, path)
+    except OSError as exc:
+        raise UserError(f"cannot write the model to {path!r}: {exc.strerror or exc}") from exc
+
+
 def _save(fig: Any, path: str, what: str) -> None:
     import matplotlib.pyplot as plt
 
@@ -135,7 +151,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     n_classes = len(np.unique(y))
     lr = args.lr if args.lr is not None else (0.5 if args.optimizer == "sgd" else 0.01)
-    for path, flag in ((args.curves, "--curves"), (args.animate, "--animate")):
+    for path, flag in (
+        (args.curves, "--curves"),
+        (args.animate, "--animate"),
+        (args.save, "--save"),
+    ):
         if path:
             _check_writable(path, flag)
     # The command trains for exactly --epochs epochs: convergence-based stopping
@@ -179,9 +199,14 @@ def run(args: argparse.Namespace) -> int:
             )
     except KeyboardInterrupt:
         epochs_done = getattr(clf, "n_iter_", 0)
+        written = "nothing was written"
+        if args.save and hasattr(clf, "coefs_"):
+            # The estimator holds its last completed step: keep it.
+            _save_model(clf, args.save)
+            written = f"the model at that point was saved to {args.save}"
         print(
             f"interrupted after {epochs_done} of {args.epochs} epochs "
-            f"({getattr(clf, 't_', 0)} samples seen); nothing was written",
+            f"({getattr(clf, 't_', 0)} samples seen); {written}",
             file=sys.stderr,
         )
         raise
@@ -204,6 +229,9 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"train  accuracy {train_acc:.4f}  loss {train_loss:.4f}  (n={len(y_train)})")
     print(f"test   accuracy {test_acc:.4f}  loss {test_loss:.4f}  (n={len(y_test)})")
+    if args.save:
+        _save_model(clf, args.save)
+        print(f"wrote {args.save}")
     if not (args.out or args.curves or args.animate):
         return 0
     import matplotlib

@@ -1,0 +1,161 @@
+"""Checkpoints: exact resume, refusal of a mismatched or damaged checkpoint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import glassnet
+from glassnet import Checkpoint, ModelFileError, SoftmaxCrossEntropy, mlp, resume, train
+from glassnet.optim import SGD, Adam, Optimizer
+
+CONFIG = {"sizes": [2, 5, 3], "lr": 0.05, "batch_size": 8}
+
+
+def _data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    return X, y
+
+
+def _optimizer(kind: str) -> Optimizer:
+    return Adam(0.05) if kind == "adam" else SGD(0.05, momentum=0.9, nesterov=True)
+
+
+def _run(
+    kind: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    callbacks: Any = (),
+    dtype: Any = np.float64,
+) -> tuple[Any, Optimizer, glassnet.History]:
+    model = mlp([2, 5, 3], "tanh", rng=1, dtype=dtype)
+    opt = _optimizer(kind)
+    h = train(
+        model,
+        SoftmaxCrossEntropy(),
+        opt,
+        X,
+        y,
+        epochs=epochs,
+        batch_size=8,
+        rng=7,
+        callbacks=callbacks,
+    )
+    return model, opt, h
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd-nesterov"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_resume_continues_bit_for_bit(
+    kind: str, dtype: Any, rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    full_model, full_opt, full_h = _run(kind, X, y, 6, dtype=dtype)
+
+    path = tmp_path / "run.ckpt"
+    ckpt = Checkpoint(path, every=2, config=CONFIG)
+    _run(kind, X, y, 5, [ckpt], dtype=dtype)  # the last checkpoint is at epoch 4
+    assert ckpt.saved_epochs == [2, 4]
+
+    model = mlp([2, 5, 3], "tanh", rng=99, dtype=dtype)  # different start: overwritten
+    opt = _optimizer(kind)
+    st = resume(path, model, opt, config=dict(reversed(list(CONFIG.items()))))
+    assert (st.epoch, st.n_steps) == (4, 20)
+    assert st.history.loss == full_h.loss[:4]
+    h = train(
+        model,
+        SoftmaxCrossEntropy(),
+        opt,
+        X,
+        y,
+        epochs=6 - st.epoch,
+        batch_size=8,
+        rng=st.rng,
+        history=st.history,
+    )
+    assert h.loss == full_h.loss and h.n_steps == full_h.n_steps
+    for name, value in full_model.parameters().items():
+        np.testing.assert_array_equal(model.parameters()[name], value, err_msg=name)
+    assert opt.t == full_opt.t
+
+
+def test_mismatches_are_refused_and_change_nothing(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "run.ckpt"
+    _run("adam", X, y, 2, [Checkpoint(path, config=CONFIG)])
+    model = mlp([2, 5, 3], "tanh", rng=3)
+    before = model.flat_params.copy()
+    opt = Adam(0.05)
+    with pytest.raises(ValueError, match=r"different config \(differs in lr\).*same configuration"):
+        resume(path, model, opt, config={**CONFIG, "lr": 0.1})
+    with pytest.raises(ValueError, match=r"optimizer 'Adam', not 'SGD'"):
+        resume(path, model, SGD(0.05), config=CONFIG)
+    with pytest.raises(ValueError, match=r"parameter '0\.W' is float64 \(2, 5\).*\(2, 6\)"):
+        resume(path, mlp([2, 6, 3], "tanh", rng=3), opt, config=CONFIG)
+    with pytest.raises(ValueError, match=r"holds parameters.*same architecture"):
+        resume(path, mlp([2, 5, 5, 3], "tanh", rng=3), opt, config=CONFIG)
+    with pytest.raises(ValueError, match=r"float64 \(2, 5\) there but float32"):
+        resume(path, mlp([2, 5, 3], "tanh", rng=3, dtype=np.float32), opt, config=CONFIG)
+    np.testing.assert_array_equal(model.flat_params, before)
+    assert opt.t == 0 and opt.state == {}
+
+
+def test_damaged_or_foreign_files_are_model_file_errors(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "run.ckpt"
+    _run("adam", X, y, 1, [Checkpoint(path, config=CONFIG)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match=r"run\.ckpt"):
+        resume(path, mlp([2, 5, 3], rng=0), Adam(), config=CONFIG)
+    glassnet.io.write_container(path, "model", {}, {})
+    with pytest.raises(ModelFileError, match="holds a 'model', not a 'checkpoint'"):
+        resume(path, mlp([2, 5, 3], rng=0), Adam(), config=CONFIG)
+
+
+def test_a_checkpoint_is_written_atomically_each_time(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "run.ckpt"
+    ckpt = Checkpoint(path, every=3, config=None)
+    _run("adam", X, y, 7, [ckpt])
+    assert ckpt.saved_epochs == [3, 6]
+    assert os.listdir(tmp_path) == ["run.ckpt"]
+    st = resume(path, mlp([2, 5, 3], rng=0), Adam(0.05))
+    assert st.epoch == 6 and st.config is None
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="every must be a positive integer"):
+        Checkpoint("x", every=0)
+    with pytest.raises(TypeError, match="config must be plain JSON"):
+        Checkpoint("x", config={"rng": object()})
+
+
+def test_the_estimator_writes_checkpoints_through_its_callbacks(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "fit.ckpt"
+    est = glassnet.MLPClassifier((5,), max_iter=4, tol=0.0, n_iter_no_change=10, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y, callbacks=[Checkpoint(path, every=2, config=est.get_params())])
+    model = mlp([2, 5, 3], "tanh", rng=0)
+    st = resume(path, model, Adam(), config=est.get_params())
+    assert st.epoch == est.n_iter_ == 4
+    np.testing.assert_allclose(st.history.loss, est.loss_curve_)
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        np.testing.assert_array_equal(model.parameters()[f"{2 * i}.W"], W)
+        np.testing.assert_array_equal(model.parameters()[f"{2 * i}.b"], b)
