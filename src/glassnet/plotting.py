@@ -142,7 +142,7 @@ def plot_decision_boundary(
     -----
     For two classes the fill is P(class 1) from blue (0) to red (1) and the
     boundary is the 0.5 contour. For more classes each region takes its
-    predicted class's colour, paler where the winning probability is lower.
+    predicted class's colour and black lines mark where the prediction changes.
     """
     import matplotlib.pyplot as plt
 
