@@ -377,11 +377,22 @@ def test_a_huge_learning_rate_ends_in_divergence_with_good_weights(
 ) -> None:
     X, y = Xy
     est = MLPClassifier((8,), solver=solver, learning_rate_init=1e8, max_iter=50, random_state=0)
+    ends: list[np.ndarray] = []
+
+    class Snap(Callback):
+        def on_epoch_end(self, state: TrainState) -> None:
+            ends.append(state.model.parameters()["0.W"].copy())
+
     with pytest.raises(
         TrainingDivergedError, match=r"epoch \d+.*learning rate 1e\+08.*holds the weights"
-    ):
-        est.fit(X, y)
+    ) as err:
+        est.fit(X, y, callbacks=[Snap()])
     assert isinstance(TrainingDivergedError(), FloatingPointError)
+    kept = err.value.restored_epoch
+    assert kept is not None and kept == est.n_iter_ < len(ends)
+    assert f"rolled back to the end of epoch {kept}" in str(err.value)
+    assert f"holds the weights from the end of epoch {kept} (n_iter_={kept})" in str(err.value)
+    np.testing.assert_array_equal(est.coefs_[0], ends[kept - 1])
     weights = [*est.coefs_, *est.intercepts_]
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert est.n_iter_ == len(est.loss_curve_) and all(np.isfinite(est.loss_curve_))

@@ -10,10 +10,10 @@ training-loop callbacks.
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 import warnings
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
@@ -42,6 +42,7 @@ Array = NDArray[np.floating]
 
 _STOCHASTIC = ("sgd", "adam", "adamw")
 _HUGE_X = 1e6  # above this max |x|, fit warns that the features need scaling
+_DIVERGENCE_FACTOR = 1e3  # train()'s runaway heuristic: loss over 1000 × its reference
 _EXPORT_VERSION = 1
 
 
@@ -290,6 +291,40 @@ class _Monitor(Callback):
             math.inf if est.best_validation_loss_ is None else est.best_validation_loss_
         )
         self.no_improvement = est._no_improvement_count
+        # Records at the last few epoch boundaries, so that a runaway loss
+        # rolled back by the training loop rolls the records back with it.
+        self._marks: deque[tuple[int, dict[str, Any], tuple[int, ...]]] = deque(maxlen=4)
+
+    _SCALARS = (
+        "t",
+        "loss",
+        "best_loss",
+        "best_val_score",
+        "best_val_loss",
+        "no_improvement",
+        "best_params",
+    )
+
+    def _lists(self) -> tuple[list[float], ...]:
+        return tuple(
+            c for c in (self.loss_curve, self.val_scores, self.val_losses) if c is not None
+        )
+
+    def on_epoch_begin(self, state: TrainState) -> None:
+        """Mark the records at this epoch boundary (scalars and curve lengths)."""
+        scalars = {k: getattr(self, k) for k in self._SCALARS}
+        self._marks.append((self.n_iter, scalars, tuple(len(c) for c in self._lists())))
+
+    def roll_back(self, n_iter: int) -> None:
+        """Restore the records to the boundary after ``n_iter`` epochs of this fit."""
+        for mark, scalars, lengths in self._marks:
+            if mark == n_iter:
+                vars(self).update(scalars)
+                for curve, length in zip(self._lists(), lengths, strict=True):
+                    del curve[length:]
+                self.n_iter = n_iter
+                return
+        raise RuntimeError(f"no record of epoch {n_iter} to roll back to")  # pragma: no cover
 
     def on_epoch_end(self, state: TrainState) -> None:
         """Record the epoch, then apply tol/n_iter_no_change and the schedules."""
@@ -344,65 +379,6 @@ class _Monitor(Callback):
                     print(f"{msg} Stopping.")
                 self.converged = True
                 state.stop_training = True
-
-
-class _RunawayGuard(Callback):
-    """Stop a fit whose loss explodes, rolling back to the last good epoch.
-
-    An epoch is *exploding* when its mean training loss exceeds
-    ``factor × reference``. The reference is the first epoch's loss or
-    ``log K`` (the loss of a uniform guess over K classes), whichever is
-    larger, unless the first epoch is itself over ``factor × log K``: then
-    it is ``log K``, so a fit that starts out exploding (unscaled features
-    around 1e150) is caught too. After ``patience`` exploding epochs in a
-    row, the parameters, the optimizer state and the estimator's records are
-    restored to the end of the last good epoch and
-    :class:`~glassnet.TrainingDivergedError` is raised.
-    """
-
-    def __init__(
-        self, monitor: _Monitor, n_classes: int, factor: float = 1e3, patience: int = 3
-    ) -> None:
-        self.monitor = monitor
-        self.log_k = math.log(max(n_classes, 2))
-        self.factor = factor
-        self.patience = patience
-        self.reference: float | None = None
-        self.exploding = 0
-        self.good: tuple[Array, dict[str, Any], dict[str, Any], int] | None = None
-
-    def on_epoch_begin(self, state: TrainState) -> None:
-        """Remember this epoch's starting point unless an explosion is under way."""
-        if self.exploding == 0:
-            records = {k: copy.deepcopy(v) for k, v in vars(self.monitor).items() if k != "est"}
-            good = (state.model.flat_params.copy(), state.optimizer.state_dict(), records)
-            self.good = (*good, self.monitor.n_iter)
-
-    def on_epoch_end(self, state: TrainState) -> None:
-        """Count exploding epochs; roll back and raise after ``patience`` of them."""
-        value = float(state.logs["loss"])
-        if self.reference is None:
-            first = value
-            self.reference = self.log_k if first > self.factor * self.log_k else first
-            self.reference = max(self.reference, self.log_k)
-        if value <= self.factor * self.reference:
-            self.exploding = 0
-            return
-        self.exploding += 1
-        if self.exploding < self.patience or self.good is None:
-            return
-        params, opt_state, records, n_good = self.good
-        state.model.flat_params[...] = params
-        state.optimizer.load_state_dict(opt_state)
-        vars(self.monitor).update(records)
-        raise TrainingDivergedError(
-            f"training diverged: the loss ran away to {value:.3g} at epoch "
-            f"{self.monitor.n_iter + self.exploding}, over {self.factor:g} times its reference "
-            f"scale {self.reference:.3g} for {self.exploding} epochs in a row, with learning "
-            f"rate {state.optimizer.lr:g}. The estimator holds the weights from the end of "
-            f"epoch {n_good} (n_iter_={n_good}). Lower learning_rate_init, scale the features "
-            "(make_pipeline(StandardScaler(), MLPClassifier())) or set max_grad_norm."
-        )
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -768,9 +744,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             When the loss or the gradient goes non-finite (that step is not
             applied), or the loss runs away: over 1000 times its reference
             scale (the first epoch's loss, or log K when the first epoch is
-            itself that far above a uniform guess) for 3 epochs in a row.
-            The estimator is left fitted with the weights of the last good
-            step or epoch, and ``n_iter_`` and the curves match them.
+            itself that far above a uniform guess) for 3 epochs in a row, or
+            in the epochs training ended with (see ``glassnet.train``'s
+            ``divergence_factor``). The estimator is left fitted with the
+            weights of the last good step or epoch (its initial weights,
+            ``n_iter_ == 0``, when no epoch was good), ``n_iter_`` and the
+            curves match them, and the message names that epoch.
         KeyboardInterrupt
             Re-raised after Ctrl-C, with the estimator fitted at its last
             completed step and ``interrupted_ = True``.
@@ -1142,8 +1121,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         monitor = _Monitor(
             self, n, validating=val is not None, talk=bool(self.verbose) and bar is None
         )
-        guard = _RunawayGuard(monitor, n_classes=len(self.classes_))
-        extra: list[Callback] = [monitor, guard] if bar is None else [monitor, guard, bar]
+        extra: list[Callback] = [monitor] if bar is None else [monitor, bar]
         try:
             train(
                 model,
@@ -1159,17 +1137,29 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=[*extra, *callbacks],
                 sample_weight=sw,
                 max_grad_norm=self.max_grad_norm,
-                divergence_factor=None,  # _RunawayGuard applies it, keeping the monitor in step
+                divergence_factor=_DIVERGENCE_FACTOR,
                 l2=0.0 if self.solver == "adamw" else float(self.alpha),
             )
         except KeyboardInterrupt:
             self._finish(model, monitor, interrupted=True)
             raise
-        except TrainingDivergedError:
+        except TrainingDivergedError as exc:
             # The model holds the last good step (a non-finite step is never
-            # applied; a runaway loss is rolled back by the guard): publish it.
+            # applied) or, after a runaway loss, the last good epoch: publish it
+            # with the records of that epoch.
+            if exc.restored_epoch is not None:
+                monitor.roll_back(exc.restored_epoch)
+                held = f"from the end of epoch {monitor.n_iter}"
+            else:
+                held = f"of the last good step, after {monitor.n_iter} complete epoch(s)"
             self._finish(model, monitor, interrupted=False)
-            raise
+            err = TrainingDivergedError(
+                f"{exc} The estimator holds the weights {held} (n_iter_={monitor.n_iter}). "
+                "For MLPClassifier: lower learning_rate_init, set max_grad_norm, or scale the "
+                "features with make_pipeline(StandardScaler(), MLPClassifier())."
+            )
+            err.restored_epoch = exc.restored_epoch
+            raise err from exc
         finally:
             if bar is not None:
                 bar.close()
