@@ -914,6 +914,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.validation_scores_ = []
             self.validation_loss_curve_ = []
         model = self._to_model()
+        if big > _HUGE_X:
+            self._refuse_a_frozen_first_layer(model, X_train, big)
         loss = SoftmaxCrossEntropy(class_weight=class_weight, label_smoothing=self.label_smoothing)
         if self.solver == "lbfgs":
             self._fit_lbfgs(model, loss, X_train, y_train, sw_train, val, list(callbacks))
@@ -922,6 +924,39 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 model, loss, X_train, y_train, sw_train, val, list(callbacks), incremental
             )
         return self
+
+    def _refuse_a_frozen_first_layer(self, model: Sequential, X: Array, big: float) -> None:
+        """Raise when no sample can move the first layer's weights (saturated units).
+
+        Backpropagation multiplies the gradient reaching the first layer by
+        the derivative of its activation. When X is so large that this
+        derivative is exactly 0 in floating point for every sample and every
+        hidden unit (tanh or logistic pushed far into saturation; relu units
+        all dead), the gradient of the loss with respect to the first layer's
+        weights and biases is identically zero: gradient descent can never
+        change them, and the fit would only train the later layers on frozen
+        random features. That is a numerical breakdown, reported as
+        :class:`~glassnet.TrainingDivergedError` before any step, with the
+        estimator fitted at its starting weights (``n_iter_ = 0``).
+        """
+        if len(model.layers) < 2:
+            return
+        dense, activation = model.layers[0], model.layers[1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            slope = activation.backward(np.ones_like(activation.forward(dense.forward(X))))
+        if np.any(slope):  # NaN counts as non-zero: the divergence guard reports it
+            return
+        self.n_iter_ = 0
+        self.interrupted_ = False
+        raise TrainingDivergedError(
+            f"training cannot start: X holds values as large as {big:.3g}, which saturate "
+            f"every unit of the first hidden layer ({self.activation}) for every sample. The "
+            "activation's derivative is exactly 0 in floating point, so the gradient of the "
+            "loss with respect to the first layer's weights is identically zero and no step "
+            "can change them (the fit would train only the later layers on frozen random "
+            "features). Scale the features: make_pipeline(StandardScaler(), MLPClassifier()). "
+            "The estimator holds its starting weights (n_iter_=0)."
+        )
 
     def _encode(self, y: NDArray[Any], labels: NDArray[Any], name: str) -> NDArray[np.intp]:
         """Map labels to indices into ``labels``; unknown labels raise, naming them."""
