@@ -10,8 +10,10 @@ training-loop callbacks.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import os
 import warnings
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,8 +31,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import functional as F
 from .callbacks import ProgressBar
+from .checkpoint import Checkpoint, ResumedState, resume, save_checkpoint
 from .data import check_features
-from .exceptions import TrainingDivergedError
+from .exceptions import ModelFileError, TrainingDivergedError
 from .layers import ACTIVATIONS, Dense, Sequential, mlp
 from .losses import SoftmaxCrossEntropy
 from .optim import SGD, Adam, AdamW, Optimizer
@@ -381,6 +384,63 @@ class _Monitor(Callback):
                 state.stop_training = True
 
 
+_RECORDS = (
+    "n_iter",
+    "t",
+    "loss",
+    "loss_curve",
+    "best_loss",
+    "val_scores",
+    "val_losses",
+    "best_val_score",
+    "best_val_loss",
+    "no_improvement",
+)
+
+
+def _finite(value: Any) -> Any:
+    """Undo ``_json_safe`` for a number: "inf" back to a float."""
+    return float(value) if isinstance(value, str) else value
+
+
+class _EstimatorCheckpoint(Checkpoint):
+    """:class:`glassnet.Checkpoint` plus the estimator's records (run after the monitor)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], every: int, config: Any, monitor: _Monitor
+    ) -> None:
+        super().__init__(path, every, config)
+        self.monitor = monitor
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Save the loop's state and the monitor's records every ``every`` epochs."""
+        epoch = state.history.epochs
+        if epoch % self.every:
+            return
+        m = self.monitor
+
+        def curve(values: list[float] | None) -> list[float] | None:
+            return None if values is None else [float(v) for v in values]
+
+        records = {
+            "n_iter": m.n_iter,
+            "t": int(m.t),
+            "loss": m.loss,
+            "loss_curve": curve(m.loss_curve),
+            "best_loss": _json_safe(m.best_loss),
+            "val_scores": curve(m.val_scores),
+            "val_losses": curve(m.val_losses),
+            "best_val_score": m.best_val_score,
+            "best_val_loss": _json_safe(m.best_val_loss),
+            "no_improvement": int(m.no_improvement),
+        }
+        arrays = {} if m.best_params is None else {"best_params": m.best_params}
+        save_checkpoint(
+            self.path, state, self.config, epoch=epoch, extra=records, extra_arrays=arrays
+        )
+        self.saved_epochs.append(epoch)
+
+
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier: scikit-learn's contract, glassnet's network.
 
@@ -487,6 +547,23 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     max_grad_norm : float or None, default=None
         glassnet extension. Rescale the gradient whenever its global L2 norm
         exceeds this (stochastic solvers).
+    checkpoint_path : str, path-like or None, default=None
+        glassnet extension. During ``fit`` with a stochastic solver, write a
+        checkpoint to this file every ``checkpoint_every`` epochs, atomically
+        and without pickle (see :class:`glassnet.Checkpoint`): weights,
+        optimizer state, ``n_iter_``, the shuffling generator's state, the
+        estimator's records (curves, stopping counters, early-stopping best
+        weights) and a SHA-256 hash of the hyperparameters and the data.
+        With ``warm_start=True`` and an existing file, ``fit`` *resumes*
+        that run instead of starting one: it continues bit for bit where the
+        checkpoint was written, up to ``max_iter`` epochs in all, and refuses
+        (``ValueError`` naming them) a checkpoint whose hyperparameters or
+        data differ. ``max_iter``, ``verbose``, ``warm_start`` and the two
+        checkpoint parameters may change between runs. Not saved by
+        :func:`glassnet.save` (a model file never chooses where to write).
+    checkpoint_every : int, default=10
+        glassnet extension. Epochs between checkpoints; a crash or Ctrl-C
+        loses at most this many epochs of work.
 
     Attributes
     ----------
@@ -635,6 +712,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
         "dtype": [None, StrOptions({"float32", "float64"}), type],
         "max_grad_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "checkpoint_path": [None, str, os.PathLike],
+        "checkpoint_every": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -667,6 +746,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         label_smoothing: float = 0.0,
         dtype: Any = None,
         max_grad_norm: float | None = None,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        checkpoint_every: int = 10,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -695,6 +776,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.label_smoothing = label_smoothing
         self.dtype = dtype
         self.max_grad_norm = max_grad_norm
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
     # ------------------------------------------------------------------
     # fitting
@@ -821,8 +904,25 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 "data does not show the class frequencies. Compute them once with "
                 "sklearn.utils.class_weight.compute_class_weight and pass a dict."
             )
+        if self.checkpoint_path is not None and (incremental or self.solver not in _STOCHASTIC):
+            raise ValueError(
+                f"checkpoint_path={os.fspath(self.checkpoint_path)!r} works with fit and the "
+                f"stochastic solvers {_STOCHASTIC}; got "
+                + ("partial_fit" if incremental else f"solver={self.solver!r}")
+                + ". Set checkpoint_path=None"
+                + (
+                    " and save the estimator between calls with glassnet.save."
+                    if incremental
+                    else " (L-BFGS keeps its state inside scipy), or choose another solver."
+                )
+            )
+        resuming = (
+            self.checkpoint_path is not None
+            and bool(self.warm_start)
+            and os.path.exists(self.checkpoint_path)
+        )
         fitted = hasattr(self, "coefs_")
-        first = not fitted or (not self.warm_start and not incremental)
+        first = not fitted or (not self.warm_start and not incremental) or resuming
         if incremental and not fitted and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: give every "
@@ -908,8 +1008,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             val = split[3]
 
         # --- state ------------------------------------------------------
+        config = None
+        resumed: tuple[Sequential, Optimizer, ResumedState] | None = None
+        if self.checkpoint_path is not None:
+            config = self._checkpoint_config(X_arr, y_idx, sw, labels)
+            if resuming:
+                sizes = [X_arr.shape[1], *hidden, len(labels)]
+                resumed = self._read_checkpoint(sizes, dtype, config, validation_data)
         if first:
             self._initialise(labels, X_arr.shape[1], hidden, dtype, val is not None)
+        if resumed is not None:
+            self._restore_records(*resumed, validating=val is not None)
         if val is not None and self.validation_scores_ is None:
             self.validation_scores_ = []
             self.validation_loss_curve_ = []
@@ -921,9 +1030,119 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self._fit_lbfgs(model, loss, X_train, y_train, sw_train, val, list(callbacks))
         else:
             self._fit_stochastic(
-                model, loss, X_train, y_train, sw_train, val, list(callbacks), incremental
+                model,
+                loss,
+                X_train,
+                y_train,
+                sw_train,
+                val,
+                list(callbacks),
+                incremental,
+                config=config,
+                resumed=None if resumed is None else resumed[2],
             )
         return self
+
+    # ------------------------------------------------------------------
+    # checkpoints
+    # ------------------------------------------------------------------
+
+    _NOT_HASHED: ClassVar[tuple[str, ...]] = (
+        "checkpoint_path",
+        "checkpoint_every",
+        "max_iter",
+        "verbose",
+        "warm_start",
+    )
+
+    def _checkpoint_config(
+        self, X: Array, y_idx: NDArray[np.intp], sw: Array | None, labels: NDArray[Any]
+    ) -> dict[str, Any]:
+        """The hyperparameters (JSON) and a SHA-256 of the data, hashed into a checkpoint."""
+        hyper: dict[str, Any] = {}
+        for name, value in self.get_params().items():
+            if name in self._NOT_HASHED:
+                continue
+            if name == "random_state" and not (
+                value is None or isinstance(value, numbers.Integral)
+            ):
+                value = f"<{type(value).__name__}>"
+            elif name == "dtype" and value is not None:
+                value = np.dtype(value).name
+            elif name == "class_weight" and isinstance(value, Mapping):
+                value = sorted([str(_json_safe(k)), float(v)] for k, v in value.items())
+            hyper[name] = _json_safe(value)
+        digest = hashlib.sha256()
+        for part in (X, y_idx, np.ones(0) if sw is None else sw):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(repr(_encode_labels(np.asarray(labels))).encode("utf-8"))
+        hyper["data"] = f"sha256:{digest.hexdigest()}"
+        return hyper
+
+    def _read_checkpoint(
+        self, sizes: list[int], dtype: np.dtype, config: dict[str, Any], validation_data: Any
+    ) -> tuple[Sequential, Optimizer, ResumedState]:
+        """Load ``checkpoint_path`` into a fresh network and optimizer, refusing a mismatch."""
+        assert self.checkpoint_path is not None
+        if (
+            self.early_stopping
+            and validation_data is None
+            and not isinstance(self.random_state, numbers.Integral)
+        ):
+            raise ValueError(
+                "resuming from checkpoint_path with early_stopping=True needs an integer "
+                f"random_state to redraw the same validation split; got "
+                f"random_state={self.random_state!r}. Set random_state to an int, or pass "
+                "validation_data to fit."
+            )
+        model = mlp(sizes, self.activation, rng=0, dtype=dtype)
+        optimizer = self._make_optimizer()
+        try:
+            st = resume(self.checkpoint_path, model, optimizer, config=config)
+        except ModelFileError:
+            raise
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} For MLPClassifier: fit with the same hyperparameters and data to "
+                "resume, or set warm_start=False to start a new run (it overwrites the "
+                "checkpoint), or choose another checkpoint_path."
+            ) from exc
+        records = st.extra if isinstance(st.extra, dict) else {}
+        best = st.extra_arrays.get("best_params")
+        if (
+            set(records) != set(_RECORDS)
+            or records["n_iter"] != st.epoch
+            or not isinstance(records["loss_curve"], list)
+            or len(records["loss_curve"]) < st.epoch
+            or (best is not None and best.shape != model.flat_params.shape)
+        ):
+            raise ModelFileError(
+                f"cannot load checkpoint {os.fspath(self.checkpoint_path)!r}: it does not "
+                "hold an MLPClassifier's records for its epoch. Was it written by "
+                "MLPClassifier(checkpoint_path=...)? Use another checkpoint_path."
+            )
+        return model, optimizer, st
+
+    def _restore_records(
+        self, model: Sequential, optimizer: Optimizer, st: ResumedState, *, validating: bool
+    ) -> None:
+        """Make the estimator's state the checkpoint's (after ``_initialise``)."""
+        records = st.extra
+        self._publish(model)
+        self._optimizer = optimizer
+        self._rng = st.rng
+        self.t_ = int(records["t"])
+        if records.get("loss") is not None:
+            self.loss_ = float(records["loss"])
+        self.loss_curve_ = [float(v) for v in records["loss_curve"]]
+        self.best_loss_ = _finite(records["best_loss"])
+        if validating:
+            self.validation_scores_ = [float(v) for v in records["val_scores"] or []]
+            self.validation_loss_curve_ = [float(v) for v in records["val_losses"] or []]
+        if self.early_stopping and validating:
+            self.best_validation_score_ = records["best_val_score"]
+            self.best_validation_loss_ = _finite(records["best_val_loss"])
+        self._no_improvement_count = int(records["no_improvement"])
 
     def _refuse_a_frozen_first_layer(self, model: Sequential, X: Array, big: float) -> None:
         """Raise when no sample can move the first layer's weights (saturated units).
@@ -1142,12 +1361,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         val: tuple[Array, NDArray[np.intp], Any] | None,
         callbacks: list[Callback],
         incremental: bool,
+        *,
+        config: dict[str, Any] | None = None,
+        resumed: ResumedState | None = None,
     ) -> None:
-        if not incremental or not hasattr(self, "_optimizer"):
+        if resumed is None and (not incremental or not hasattr(self, "_optimizer")):
             self._optimizer = self._make_optimizer()
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        epochs = 1 if incremental else int(self.max_iter)
+        start = 0 if resumed is None else resumed.epoch
+        epochs = 1 if incremental else max(int(self.max_iter) - start, 0)
         # verbose: a progress bar on a terminal; scikit-learn's lines elsewhere
         # (a log file or a notebook cell keeps one line per epoch).
         bar = ProgressBar(total=epochs) if self.verbose else None
@@ -1157,6 +1380,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self, n, validating=val is not None, talk=bool(self.verbose) and bar is None
         )
         extra: list[Callback] = [monitor] if bar is None else [monitor, bar]
+        if resumed is not None:
+            monitor.n_iter = resumed.epoch
+            monitor.best_params = resumed.extra_arrays.get("best_params")
+        if self.checkpoint_path is not None:
+            every = int(self.checkpoint_every)
+            extra.insert(1, _EstimatorCheckpoint(self.checkpoint_path, every, config, monitor))
         try:
             train(
                 model,
@@ -1174,6 +1403,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 max_grad_norm=self.max_grad_norm,
                 divergence_factor=_DIVERGENCE_FACTOR,
                 l2=0.0 if self.solver == "adamw" else float(self.alpha),
+                history=None if resumed is None else resumed.history,
             )
         except KeyboardInterrupt:
             self._finish(model, monitor, interrupted=True)
@@ -1496,6 +1726,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 value = np.dtype(value).name
             elif name == "class_weight" and isinstance(value, Mapping):
                 value = [[_json_safe(k), float(v)] for k, v in value.items()]
+            elif name == "checkpoint_path":
+                value = None  # a model file never chooses where its user's process writes
             hyper[name] = _json_safe(value)
 
         def curve(values: Sequence[float] | None) -> list[float] | None:
@@ -1567,6 +1799,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             return float(value) if isinstance(value, str) else value
 
         hyper = dict(meta["hyperparameters"])
+        hyper["checkpoint_path"] = None  # never taken from a file (it would choose a path to write)
         hyper["hidden_layer_sizes"] = tuple(hyper["hidden_layer_sizes"])
         hyper["n_iter_no_change"] = finite(hyper["n_iter_no_change"])
         if isinstance(hyper.get("class_weight"), list):
