@@ -1805,6 +1805,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(hyper.get("class_weight"), list):
             hyper["class_weight"] = {k: float(v) for k, v in hyper["class_weight"]}
         est = cls(**hyper)
+        est._validate_params()  # types and ranges, as fit would check them
         arch = meta["architecture"]
         sizes = [int(s) for s in arch["layer_sizes"]]
         dtype = np.dtype(arch["dtype"])
