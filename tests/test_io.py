@@ -276,6 +276,15 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         (lambda m: m.update(format_version="1"), "format_version must be a positive integer"),
         (lambda m: m.update(kind="checkpoint"), "holds a 'checkpoint', not a 'model'"),
         (lambda m: m.pop("arrays"), "'arrays' must be a list"),
+        (lambda m: m["state"].update(hyperparameters=[]), "hyperparameters must be a JSON"),
+        (
+            lambda m: m["state"]["hyperparameters"].update(activation="relu"),
+            "hyperparameters.activation 'relu' differs from architecture.activation 'tanh'",
+        ),
+        (
+            lambda m: m["state"]["hyperparameters"].update(alpha=-1.0),
+            r"cannot be rebuilt.*'alpha' parameter.*Got -1\.0",
+        ),
     ],
     ids=[
         "negative-shape",
@@ -299,6 +308,9 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         "version-type",
         "kind",
         "no-arrays",
+        "hyperparameters-type",
+        "activation-mismatch",
+        "bad-hyperparameter",
     ],
 )
 def test_forged_descriptions_are_refused(edit: Any, match: str, saved: Path) -> None:

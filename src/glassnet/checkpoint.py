@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,13 @@ def config_hash(config: Any) -> str:
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], state: TrainState, config: Any = None, *, epoch: int
+    path: str | os.PathLike[str],
+    state: TrainState,
+    config: Any = None,
+    *,
+    epoch: int,
+    extra: Any = None,
+    extra_arrays: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint of ``state`` atomically (what :class:`Checkpoint` calls).
 
@@ -76,6 +83,11 @@ def save_checkpoint(
         The run's configuration; only its hash and itself are stored.
     epoch : int
         Epochs completed.
+    extra : JSON-serialisable object, optional
+        More state of the caller's (an estimator's records), returned by
+        :func:`resume` as ``ResumedState.extra``.
+    extra_arrays : mapping of str to float array, optional
+        Named float32/float64 arrays returned as ``ResumedState.extra_arrays``.
     """
     if state.rng is None:
         raise ValueError("a checkpoint needs the training generator (state.rng); got None.")
@@ -92,6 +104,11 @@ def save_checkpoint(
             key = f"slot_{len(slot_table)}"
             arrays[key] = value
             slot_table.append({"param": pname, "slot": slot, "array": key})
+    extra_table: list[dict[str, str]] = []
+    for name, value in (extra_arrays or {}).items():
+        key = f"extra_{len(extra_table)}"
+        arrays[key] = value
+        extra_table.append({"name": str(name), "array": key})
     h = state.history
     body = {
         "epoch": int(epoch),
@@ -107,6 +124,8 @@ def save_checkpoint(
             "lr": float(opt["lr"]),
             "slots": slot_table,
         },
+        "extra": extra,
+        "extra_arrays": extra_table,
     }
     write_container(path, "checkpoint", body, arrays)
 
@@ -192,6 +211,10 @@ class ResumedState:
         The shuffling generator in its saved state: pass it to ``train(rng=...)``.
     config : object
         The stored configuration.
+    extra : object
+        What the writer passed as ``extra`` (None if nothing).
+    extra_arrays : dict of str to ndarray
+        What the writer passed as ``extra_arrays``.
     """
 
     epoch: int
@@ -199,6 +222,8 @@ class ResumedState:
     history: History
     rng: np.random.Generator
     config: Any
+    extra: Any = None
+    extra_arrays: dict[str, Any] = field(default_factory=dict)
 
 
 def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -210,8 +235,12 @@ def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], s
     slots = meta["optimizer"].get("slots")
     if not isinstance(slots, list) or len(meta["parameters"]) + len(slots) > MAX_ARRAYS:
         raise ValueError("optimizer.slots must be a list")
+    extra = meta.get("extra_arrays", [])
+    if not isinstance(extra, list) or len(extra) > MAX_ARRAYS:
+        raise ValueError("extra_arrays must be a list")
     used = [p.get("array") for p in meta["parameters"] if isinstance(p, dict)]
     used += [s.get("array") for s in slots if isinstance(s, dict)]
+    used += [e.get("array") for e in extra if isinstance(e, dict)]
     if sorted(map(str, used)) != sorted(declared) or len(used) != len(declared):
         raise ValueError("the parameter and slot tables must name each array exactly once")
     for key in ("epoch", "n_steps"):
@@ -268,11 +297,19 @@ def resume(
         stored = meta.get("config")
         keys = ""
         if isinstance(stored, dict) and isinstance(config, dict):
-            diff = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
-            keys = f" (differs in {', '.join(map(str, diff))})" if diff else ""
+            diff = sorted(
+                str(k) for k in set(stored) | set(config) if stored.get(k) != config.get(k)
+            )
+            if diff:
+                values = "; ".join(
+                    f"{k}: {_short_json(stored.get(k))} there, {_short_json(config.get(k))} now"
+                    for k in diff[:8]
+                )
+                keys = f" (differs in {', '.join(diff)}) [{values}]"
+        else:
+            keys = f": checkpoint {_short_json(stored)}, now {_short_json(config)}"
         raise ValueError(
-            f"{where} was written with a different config{keys}: checkpoint "
-            f"{json.dumps(stored)[:200]}, now {json.dumps(config)[:200]}. Resume with the same "
+            f"{where} was written with a different config{keys}. Resume with the same "
             "configuration, or start a new run with a new checkpoint path."
         )
     params = model.parameters()
@@ -314,6 +351,11 @@ def resume(
                 raise ValueError(f"slot {s['slot']!r} of {s['param']!r} has the wrong shape")
             slots.setdefault(s["param"], {})[str(s["slot"])] = arrays[s["array"]]
         opt_state = {"t": int(opt["t"]), "lr": float(opt["lr"]), "state": slots}
+        extra_arrays = {}
+        for e in meta.get("extra_arrays", []):
+            if not isinstance(e.get("name"), str) or e["name"] in extra_arrays:
+                raise ValueError(f"extra array entry {e!r} has an invalid or repeated name")
+            extra_arrays[e["name"]] = arrays[e["array"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot load {where}: invalid training state ({exc})") from exc
     # Everything checked: now change the caller's objects.
@@ -326,7 +368,14 @@ def resume(
         history=history,
         rng=rng,
         config=meta.get("config"),
+        extra=meta.get("extra"),
+        extra_arrays=extra_arrays,
     )
+
+
+def _short_json(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _restore_generator(state: Any) -> np.random.Generator:

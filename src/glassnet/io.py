@@ -544,6 +544,14 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
             f"state.architecture.layer_sizes must be 2 to {MAX_LAYERS + 1} positive widths "
             f"up to {MAX_WIDTH}, got {_short(sizes)}"
         )
+    hyper = state.get("hyperparameters")
+    if not isinstance(hyper, dict) or not all(isinstance(k, str) for k in hyper):
+        raise ValueError("state.hyperparameters must be a JSON object")
+    if hyper.get("activation") != arch.get("activation"):
+        raise ValueError(
+            f"hyperparameters.activation {_short(hyper.get('activation'))} differs from "
+            f"architecture.activation {_short(arch.get('activation'))}"
+        )
     dtype = arch.get("dtype")
     if dtype not in DTYPES:
         raise ValueError(
