@@ -1503,18 +1503,20 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         last_good = model.flat_params.copy()  # the last accepted iterate
 
         def on_iteration(intermediate_result: Any) -> None:
+            # Everything is computed before anything is recorded, so that the
+            # iterate, the curves and ``last_good`` always move together.
             model.flat_params[...] = intermediate_result.x
-            last_good[...] = model.flat_params
             logs = {"loss": float(intermediate_result.fun)}
-            history.append(logs["loss"])
-            line = f"Iteration {len(history)}, loss = {logs['loss']:.8f}"
+            line = f"Iteration {len(history) + 1}, loss = {logs['loss']:.8f}"
             if val is not None:
-                assert val_scores is not None and val_losses is not None
                 vl, va = evaluate(model, loss, val[0], val[1], val[2])
                 logs["val_loss"], logs["val_accuracy"] = vl, va
-                val_losses.append(vl)
-                val_scores.append(va)
                 line += f", validation loss = {vl:.8f}, validation score = {va:.6f}"
+            last_good[...] = model.flat_params
+            history.append(logs["loss"])
+            if val_scores is not None and val_losses is not None:
+                val_losses.append(logs["val_loss"])
+                val_scores.append(logs["val_accuracy"])
             if self.verbose:
                 print(line)
             state.epoch = len(history) - 1
@@ -1539,16 +1541,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     "gtol": self.tol,
                 },
             )
-        except KeyboardInterrupt:
-            self._publish(model)
-            self.interrupted_ = True
-            raise
-        except TrainingDivergedError:
-            # A rejected trial point is not a step: go back to the last iterate.
+        except (KeyboardInterrupt, TrainingDivergedError) as exc:
+            # Ctrl-C or a rejected trial point can land inside objective(),
+            # which has written a line-search trial point into the model: a
+            # trial point is not a step, so publish the last accepted iterate
+            # with the record up to it.
             model.flat_params[...] = last_good
             self._publish(model)
             self.n_iter_ = len(history) - len(self.loss_curve_)
+            if len(history) > len(self.loss_curve_):
+                self.loss_ = history[-1]
+                self.best_loss_ = min(history)
             self.loss_curve_ = history
+            self.validation_scores_ = val_scores
+            self.validation_loss_curve_ = val_losses
+            self.interrupted_ = isinstance(exc, KeyboardInterrupt)
             raise
         for cb in callbacks:
             cb.on_train_end(state)
