@@ -6,6 +6,7 @@ import itertools
 import json
 import pickle
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -161,6 +162,32 @@ def test_class_weight_shifts_predictions_and_combines_with_sample_weight(
     np.testing.assert_allclose(twice.predict_proba(X), balanced.predict_proba(X), atol=1e-10)
     with pytest.raises(ValueError, match=r"class_weight has the label 7.*not a class"):
         MLPClassifier(class_weight={7: 1.0}).fit(X, y)
+
+
+def test_class_weight_acts_within_a_batch_as_documented(rng: np.random.Generator) -> None:
+    # The loss of a batch is its weighted mean (divided by the batch's total
+    # weight): a batch of one sample loses its weight entirely.
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] + 0.8 * rng.normal(size=120) > 0.9).astype(int)  # overlapping, ~20% positives
+    base: dict[str, Any] = {
+        "hidden_layer_sizes": (4,),
+        "random_state": 0,
+        "alpha": 0.0,
+        "n_iter_no_change": np.inf,
+    }
+    one = {**base, "solver": "sgd", "batch_size": 1, "max_iter": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**one).fit(X, y)
+        heavy = MLPClassifier(class_weight={1: 10.0}, **one).fit(X, y)
+    np.testing.assert_allclose(heavy.predict_proba(X), plain.predict_proba(X), rtol=1e-9)
+    # One full batch: the weight shifts the boundary towards more positives.
+    full = {**base, "batch_size": len(X), "max_iter": 100, "learning_rate_init": 0.05}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**full).fit(X, y)
+        heavy = MLPClassifier(class_weight={1: 10.0}, **full).fit(X, y)
+    assert np.mean(heavy.predict(X) == 1) > np.mean(plain.predict(X) == 1) + 0.1
 
 
 def test_label_smoothing_tempers_confidence(rng: np.random.Generator) -> None:

@@ -537,7 +537,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight``: a dict maps labels to weights (missing labels
         weigh 1); "balanced" gives class ``k`` the weight
         ``total / (n_classes · total_k)``, the totals taken over the sample
-        weights.
+        weights. Weights act *within each batch*: a batch's loss is its
+        weighted mean, divided by the batch's total weight (as in PyTorch's
+        weighted cross-entropy). With ``batch_size=1`` class weights
+        therefore have no effect at all, and with small batches, which
+        seldom hold several classes, they are weakened. Use batches large
+        enough to hold several classes, or one full batch
+        (``batch_size >= n_samples``, or ``solver="lbfgs"``). See Notes.
     label_smoothing : float in [0, 1), default=0.0
         glassnet extension. Train towards ``(1 - ε) · onehot + ε / n_classes``.
     dtype : {None, "float32", "float64"}, default=None
@@ -635,6 +641,18 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
       underflows.
     * Sparse X is not supported (it raises, naming sparse data); multilabel
       targets are not supported.
+
+    **Class and sample weights act within a batch.** The loss of a batch is
+    the weighted mean ``Σ_i w_i ℓ_i / Σ_i w_i`` over its samples, where
+    ``w_i`` is the sample's ``sample_weight`` times its class's
+    ``class_weight`` (as in PyTorch's weighted cross-entropy). Dividing by
+    the batch's own total weight makes the loss independent of the weights'
+    scale, but it also means that weights only trade samples off *inside* a
+    batch: a batch of one sample has loss ``ℓ_i`` whatever its weight, so
+    ``batch_size=1`` ignores class weights, and small batches that seldom
+    mix classes weaken them. For weights to take full effect, use batches
+    that each hold several classes, or one full batch
+    (``batch_size >= n_samples``, or ``solver="lbfgs"``).
 
     **Defaults, chosen from measurements.** On
     ``make_moons(1000, noise=0.2, random_state=s)`` with 30% held out, the
@@ -802,6 +820,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             Class labels (ints, strings, bools, ...), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight per sample; multiplied with ``class_weight``.
+            Like class weights, it acts within each batch (no effect with
+            ``batch_size=1``): see the class's Notes.
         validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
                 default=None
             glassnet extension. A validation set evaluated after every epoch
