@@ -374,6 +374,22 @@ def test_warm_start_continues_the_curve(rng: np.random.Generator) -> None:
         clf.fit(X, np.where(y == 1, 2, y) + (np.arange(len(y)) % 3 == 0))
 
 
+def test_warm_start_after_early_stopping_continues_on_the_training_loss(
+    rng: np.random.Generator,
+) -> None:
+    # An early-stopped fit leaves best_loss_ None; the next fit, watching the
+    # training loss, starts its own best from there.
+    X, y = _moons(_seed(rng) % 1000, n=200)
+    clf = MLPClassifier(warm_start=True, early_stopping=True, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert clf.best_loss_ is None
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(early_stopping=False, tol=0.0).fit(X, y)
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6
+    assert clf.best_loss_ == min(clf.loss_curve_[3:])
+
+
 def test_partial_fit_follows_sklearn(rng: np.random.Generator) -> None:
     X, y = _moons(_seed(rng) % 1000, n=600)
     labels = np.array(["left", "right"])[y]

@@ -340,9 +340,9 @@ class _Monitor(Callback):
         line = f"Iteration {len(self.loss_curve)}, loss = {self.loss:.8f}"
         if self.validating:
             val_loss, val_score = float(logs["val_loss"]), float(logs["val_accuracy"])
-            assert self.val_scores is not None and self.val_losses is not None
-            self.val_scores.append(val_score)
-            self.val_losses.append(val_loss)
+            # Validating, the estimator has made both curves lists (see _fit).
+            cast(list[float], self.val_scores).append(val_score)
+            cast(list[float], self.val_losses).append(val_loss)
             line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
         if self.talk:
             print(line)
@@ -354,9 +354,10 @@ class _Monitor(Callback):
                 self.best_val_score = val_score
                 self.best_params = state.model.flat_params.copy()
         else:
-            assert self.best_loss is not None
-            improved = self.loss < self.best_loss - est.tol
-            self.best_loss = min(self.best_loss, self.loss)
+            # None after an early-stopped fit (warm_start, early_stopping now off).
+            best = math.inf if self.best_loss is None else self.best_loss
+            improved = self.loss < best - est.tol
+            self.best_loss = min(best, self.loss)
         self.no_improvement = 0 if improved else self.no_improvement + 1
 
         optimizer = state.optimizer
@@ -1034,7 +1035,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             config = self._checkpoint_config(X_arr, y_idx, sw, labels)
             if resuming:
                 sizes = [X_arr.shape[1], *hidden, len(labels)]
-                resumed = self._read_checkpoint(sizes, dtype, config, validation_data)
+                resumed = self._read_checkpoint(
+                    self.checkpoint_path, sizes, dtype, config, validation_data
+                )
         if first:
             self._initialise(labels, X_arr.shape[1], hidden, dtype, val is not None)
         if resumed is not None:
@@ -1100,10 +1103,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return hyper
 
     def _read_checkpoint(
-        self, sizes: list[int], dtype: np.dtype, config: dict[str, Any], validation_data: Any
+        self,
+        path: str | os.PathLike[str],
+        sizes: list[int],
+        dtype: np.dtype,
+        config: dict[str, Any],
+        validation_data: Any,
     ) -> tuple[Sequential, Optimizer, ResumedState]:
-        """Load ``checkpoint_path`` into a fresh network and optimizer, refusing a mismatch."""
-        assert self.checkpoint_path is not None
+        """Load ``path`` (``checkpoint_path``) into a fresh network and optimizer.
+
+        A checkpoint of another configuration or architecture is refused.
+        """
         if (
             self.early_stopping
             and validation_data is None
@@ -1118,7 +1128,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         model = mlp(sizes, self.activation, rng=0, dtype=dtype)
         optimizer = self._make_optimizer()
         try:
-            st = resume(self.checkpoint_path, model, optimizer, config=config)
+            st = resume(path, model, optimizer, config=config)
         except ModelFileError:
             raise
         except ValueError as exc:
@@ -1137,7 +1147,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             or (best is not None and best.shape != model.flat_params.shape)
         ):
             raise ModelFileError(
-                f"cannot load checkpoint {os.fspath(self.checkpoint_path)!r}: it does not "
+                f"cannot load checkpoint {os.fspath(path)!r}: it does not "
                 "hold an MLPClassifier's records for its epoch. Was it written by "
                 "MLPClassifier(checkpoint_path=...)? Use another checkpoint_path."
             )
