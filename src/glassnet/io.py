@@ -32,7 +32,6 @@ member and the reason, chained to the original exception.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -40,7 +39,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -49,6 +47,7 @@ from typing import IO, Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _files
 from ._version import __version__
 from .exceptions import ModelFileError, UnsupportedFormatError
 
@@ -79,91 +78,6 @@ ESTIMATORS: dict[str, Any] = {"MLPClassifier": "glassnet.estimator:MLPClassifier
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
-    """Write a file so that readers see either the old file or the new one, whole.
-
-    The content goes to a temporary file in the destination folder, is flushed
-    and fsynced, then renamed over ``path`` with :func:`os.replace`, and the
-    folder is fsynced so the rename itself survives a power cut. On Linux the
-    temporary file is anonymous (``O_TMPFILE``) until it is complete, so even
-    a writer killed with SIGKILL leaves nothing behind; elsewhere it is named
-    ``.glassnet-*.tmp`` and removed on any exception.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Destination.
-    write : callable
-        Called with a binary file object to write the content to.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not _write_anonymous(path, folder, write):
-        _write_named(path, folder, write)
-    _fsync_folder(folder)
-
-
-def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> bool:
-    """``O_TMPFILE`` route; False when the platform or filesystem lacks it."""
-    flag = getattr(os, "O_TMPFILE", None)
-    if flag is None or not os.path.isdir("/proc/self/fd"):
-        return False
-    try:
-        fd = os.open(folder, flag | os.O_WRONLY, 0o644)
-    except OSError:
-        return False  # e.g. a filesystem without O_TMPFILE support
-    with os.fdopen(fd, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-        # Give the finished file a name, then rename it into place: link()
-        # cannot replace an existing file, rename can.
-        tmp = _temp_name(folder)
-        try:
-            os.link(f"/proc/self/fd/{f.fileno()}", tmp)
-        except OSError:
-            return False
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return True
-
-
-def _write_named(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _temp_name(folder: str) -> str:
-    return os.path.join(folder, f".glassnet-{os.getpid()}-{os.urandom(6).hex()}.tmp")
-
-
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open a folder; its rename is durable enough
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _array_bytes(name: str, value: Any) -> tuple[NDArray[np.floating], bytes]:
@@ -254,7 +168,7 @@ def write_container(
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
 
-    atomic_write(path, write)
+    _files.atomic_write(path, write)
 
 
 # --------------------------------------------------------------------------- reading

@@ -9,14 +9,14 @@ estimator's ``loss_curve_``, and for the animation the frames recorded by
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from . import _files
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -209,42 +209,6 @@ def plot_decision_boundary(
     return ax
 
 
-def _new_file_mode(path: str) -> int:
-    """Mode for a file written to ``path``: the old file's, else 0666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it over.
-
-    The temporary name keeps ``path``'s extension, so writers that pick the
-    format from it (Pillow) still do. On any failure the temporary file is
-    removed and any previous file at ``path`` stays whole.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        # mkstemp makes the file private (0600); give it a normal file's mode.
-        os.chmod(tmp, _new_file_mode(path))
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> None:
     """Save ``fig`` atomically: write a temporary file beside ``path``, then rename.
 
@@ -259,7 +223,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> Non
         Passed to ``Figure.savefig``.
     """
     suffix = os.path.splitext(os.fspath(path))[1]
-    with _atomic_path(path) as tmp:
+    with _files.atomic_path(path) as tmp:
         fig.savefig(tmp, format=suffix.lstrip(".") or "png", **kwargs)
 
 
@@ -415,7 +379,7 @@ def save_animation(
     try:
         # Not writer.saving(): it calls finish() even after an error, which would
         # write a partial GIF or hide the error behind one of its own.
-        with _atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
+        with _files.atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
             writer.setup(fig, tmp, dpi)
             for frame in frames:
                 ax.clear()
