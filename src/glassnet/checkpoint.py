@@ -32,7 +32,7 @@ from .io import DEFAULT_MAX_BYTES, DTYPES, MAX_ARRAYS, read_container, write_con
 from .optim import Optimizer
 from .train import Callback, History, TrainState
 
-__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume"]
+__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume", "save_checkpoint"]
 
 # Bit generators a checkpoint may name; the state is set through NumPy's own
 # validating setter.
@@ -88,6 +88,21 @@ def save_checkpoint(
         :func:`resume` as ``ResumedState.extra``.
     extra_arrays : mapping of str to float array, optional
         Named float32/float64 arrays returned as ``ResumedState.extra_arrays``.
+
+    Raises
+    ------
+    ValueError
+        If ``state.rng`` is None, or an array or ``config``/``extra`` cannot
+        be stored (not float32/float64, not finite, not plain JSON).
+    TypeError
+        If ``config`` is not plain JSON data.
+    OSError
+        If the file cannot be written; any previous checkpoint at ``path``
+        is intact.
+
+    See Also
+    --------
+    resume : Read it back into a model and an optimizer.
     """
     if state.rng is None:
         raise ValueError("a checkpoint needs the training generator (state.rng); got None.")

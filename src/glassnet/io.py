@@ -51,7 +51,7 @@ from . import _files
 from ._version import __version__
 from .exceptions import ModelFileError, UnsupportedFormatError
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "load", "save"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "load", "read_container", "save", "write_container"]
 
 MAGIC = "glassnet model file"
 FORMAT_VERSION = 1
@@ -107,6 +107,7 @@ def write_container(
     Parameters
     ----------
     path : str or path-like
+        Destination; a crash mid-write leaves any previous file there whole.
     kind : str
         What the file holds ("model" or "checkpoint"); :func:`read_container`
         refuses a file of another kind.
@@ -206,6 +207,7 @@ def read_container(
     Parameters
     ----------
     path : str or path-like
+        The file to read.
     kind : str
         The kind of file expected ("model" or "checkpoint").
     expected : callable
