@@ -473,7 +473,7 @@ def test_nan_and_inf_in_x_and_y(small: tuple[np.ndarray, np.ndarray]) -> None:
     yf = y.astype(float)
     yf[[4, 9]] = np.nan
     with pytest.raises(
-        ValueError, match=r"y contains 2 NaN value\(s\), the first at position \(4,\)"
+        ValueError, match=r"y contains 2 NaN value\(s\), the first at position 4\. Drop"
     ):
         MLPClassifier().fit(X, yf)
 

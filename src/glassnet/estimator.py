@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import functional as F
 from .callbacks import ProgressBar
 from .checkpoint import Checkpoint, ResumedState, resume, save_checkpoint
-from .data import check_features
+from .data import _refuse_bad_values, check_features
 from .exceptions import ModelFileError, TrainingDivergedError
 from .layers import ACTIVATIONS, Dense, Sequential, mlp
 from .losses import SoftmaxCrossEntropy
@@ -70,10 +70,6 @@ def _py(values: Any) -> Any:
     return values.item() if isinstance(values, np.generic) else values
 
 
-def _first_position(mask: NDArray[np.bool_]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
 def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Array | None:
     """Validate ``sample_weight``: one finite, non-negative weight per sample, not all zero."""
     if sample_weight is None:
@@ -92,13 +88,12 @@ def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Arr
             f"sample_weight must have shape ({n_samples},), one weight per sample of X; "
             f"got shape {w.shape}. Pass a 1-D array as long as X."
         )
-    for label, mask in (("NaN", np.isnan(w)), ("inf", np.isinf(w)), ("negative", w < 0)):
-        if mask.any():
-            raise ValueError(
-                f"sample_weight contains {int(mask.sum())} {label} value(s), the first at "
-                f"position {_first_position(mask)[0]}. Weights must be finite and >= 0; "
-                "give a sample weight 0 to leave it out."
-            )
+    _refuse_bad_values(
+        w,
+        "sample_weight",
+        "Weights must be finite and >= 0; give a sample weight 0 to leave it out.",
+        negative=True,
+    )
     if not np.any(w > 0):
         raise ValueError(
             "sample_weight is zero for every sample: at least one weight must be "
@@ -163,13 +158,7 @@ def _check_y_shape_and_finite(y: Any) -> None:
                 "y.astype(str)."
             )
     if arr.dtype.kind == "f":
-        for label, mask in (("NaN", np.isnan(arr)), ("inf", np.isinf(arr))):
-            if mask.any():
-                raise ValueError(
-                    f"Input y contains {int(mask.sum())} {label} value(s), the first at "
-                    f"position {_first_position(mask)}. Drop those samples or fill in "
-                    "their labels before fitting."
-                )
+        _refuse_bad_values(arr, "y", "Drop those samples or fill in their labels before fitting.")
 
 
 def _hidden_sizes(value: Any) -> list[int]:
