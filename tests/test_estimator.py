@@ -93,6 +93,10 @@ def test_probabilities_logits_and_decision_function(rng: np.random.Generator) ->
     clf = MLPClassifier(random_state=0, max_iter=50, tol=1e-2).fit(X, y)
     z = clf.logits(X)
     assert z.shape == (120, 3)
+    a = X  # the default tanh network, written out from the fitted arrays
+    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1], strict=True):
+        a = np.tanh(a @ W + b)
+    np.testing.assert_allclose(z, a @ clf.coefs_[-1] + clf.intercepts_[-1], rtol=1e-12)
     np.testing.assert_array_equal(clf.decision_function(X), z)
     np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(z, axis=1))
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
