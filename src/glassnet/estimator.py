@@ -1059,6 +1059,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     # checkpoints
     # ------------------------------------------------------------------
 
+    # The newest layout of _export_state this class writes and reads
+    # (glassnet.load refuses a newer one, asking for an upgrade).
+    _export_version: ClassVar[int] = _EXPORT_VERSION
+
     _NOT_HASHED: ClassVar[tuple[str, ...]] = (
         "checkpoint_path",
         "checkpoint_every",

@@ -19,7 +19,9 @@ from the JSON and its arrays are filled from checked bytes.
 5. the magic string and a supported ``format_version`` (a newer one raises
    :class:`~glassnet.UnsupportedFormatError`);
 6. the schema: types, positive sizes, bounded layer and class counts, and
-   the member names exactly the declared arrays;
+   the member names exactly the declared arrays; the estimator state's
+   ``export_version`` a positive integer this glassnet reads (a newer one
+   raises :class:`~glassnet.UnsupportedFormatError` too);
 7. the array shapes implied by the architecture equal the declared ones;
 8. for each array, *before its data is read*, its ``.npy`` header: dtype in
    an allow-list, shape, and byte length;
@@ -332,6 +334,8 @@ def _read_members(
     # 7. shapes implied by the description
     try:
         implied = expected(meta)
+    except UnsupportedFormatError as exc:
+        raise UnsupportedFormatError(f"cannot load {r.path!r} (member {_META!r}): {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         r.fail(_META, f"invalid description: {exc}", exc)
     if set(implied) != set(declared):
@@ -447,6 +451,17 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     state = meta.get("state")
     if not isinstance(state, dict):
         raise ValueError("'state' must be a JSON object")
+    version: Any = state.get("export_version")
+    if not _check_int(version, 1, 2**31):
+        raise ValueError(f"state.export_version must be a positive integer, got {_short(version)}")
+    supported = int(getattr(_estimator_class(meta["estimator"]), "_export_version", 1))
+    if version > supported:
+        raise UnsupportedFormatError(
+            f"its {meta['estimator']} state is in export version {version}, written by glassnet "
+            f"{str(meta.get('glassnet_version', '?'))[:40]}, and this glassnet ({__version__}) "
+            f"reads up to version {supported}. Upgrade glassnet (pip install --upgrade "
+            "glassnet) to load it."
+        )
     arch = state.get("architecture")
     if not isinstance(arch, dict):
         raise ValueError("state.architecture must be a JSON object")
