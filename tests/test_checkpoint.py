@@ -282,3 +282,76 @@ def test_checkpoint_parameters_follow_scikit_learns_contract(
     model = tmp_path / "m.glassnet"
     glassnet.save(est, model)
     assert glassnet.load(model).checkpoint_path is None
+
+
+def _forge(path: Path, change: Any) -> None:
+    """Rewrite the checkpoint at ``path`` with ``change`` applied to its description."""
+    meta, arrays = glassnet.io.read_container(path, "checkpoint", lambda m: {
+        e["name"]: (tuple(e["shape"]), e["dtype"]) for e in m["arrays"]
+    })  # fmt: skip
+    body = {k: v for k, v in meta.items() if k not in {"magic", "format_version", "kind"}}
+    del body["glassnet_version"], body["arrays"]
+    change(body, arrays)
+    glassnet.io.write_container(path, "checkpoint", body, arrays)
+
+
+def _too_many_slots(body: dict[str, Any], arrays: dict[str, Any]) -> None:
+    body["optimizer"]["slots"] = [{"param": "0.W", "slot": "m", "array": "x"}] * 5000
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b, a: b["parameters"][0].pop("name"),
+            r"parameters\[0\] must be an object with string name, array",
+        ),
+        (
+            lambda b, a: b["parameters"][0].update(name=["0.W"]),
+            r"parameters\[0\] must be an object with string name, array",
+        ),
+        (
+            lambda b, a: b["parameters"].__setitem__(0, "param_0"),
+            r"parameters\[0\] must be an object with string name, array, got \"param_0\"",
+        ),
+        (
+            lambda b, a: b["parameters"][1].update(name=b["parameters"][0]["name"]),
+            r"the parameter table repeats a name",
+        ),
+        (
+            lambda b, a: b["optimizer"]["slots"][0].update(slot=3),
+            r"optimizer\.slots\[0\] must be an object with string param, slot, array",
+        ),
+        (
+            lambda b, a: b["optimizer"].update(slots={"m": 1}),
+            r"optimizer\.slots must be a list, got dict",
+        ),
+        (_too_many_slots, r"optimizer\.slots has 5000 entries, over the limit of 4096"),
+        (
+            lambda b, a: b["parameters"][0].update(array="slot_0"),
+            r"name the arrays .* but the file declares .* each array must be named exactly once",
+        ),
+    ],
+    ids=[
+        "name-missing",
+        "name-a-list",
+        "entry-a-string",
+        "name-repeated",
+        "slot-not-a-string",
+        "slots-not-a-list",
+        "too-many-slots",
+        "array-named-twice",
+    ],
+)
+def test_a_forged_table_is_a_model_file_error(
+    change: Any, message: str, rng: np.random.Generator, tmp_path: Path
+) -> None:
+    X, y = _data(rng)
+    path = tmp_path / "run.ckpt"
+    _run("adam", X, y, 1, [Checkpoint(path, config=CONFIG)])
+    _forge(path, change)
+    model = mlp([2, 5, 3], "tanh", rng=0)
+    before = model.flat_params.copy()
+    with pytest.raises(ModelFileError, match=message):
+        resume(path, model, Adam(0.05), config=CONFIG)
+    np.testing.assert_array_equal(model.flat_params, before)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 
 import glassnet
@@ -421,7 +422,11 @@ def test_a_huge_learning_rate_ends_in_divergence_with_good_weights(
         TrainingDivergedError, match=r"epoch \d+.*learning rate 1e\+08.*holds the weights"
     ) as err:
         est.fit(X, y, callbacks=[Snap()])
-    assert isinstance(TrainingDivergedError(), FloatingPointError)
+    # RELIABILITY.md: the error is a FloatingPointError, so numeric code's
+    # `except FloatingPointError` handles a diverged fit too.
+    with pytest.raises(FloatingPointError) as caught:
+        clone(est).fit(X, y)
+    assert caught.type is TrainingDivergedError
     kept = err.value.restored_epoch
     assert kept is not None and kept == est.n_iter_ < len(ends)
     assert f"rolled back to the end of epoch {kept}" in str(err.value)
@@ -480,12 +485,47 @@ def test_ctrl_c_in_fit_keeps_a_usable_model(solver: str, Xy: tuple[np.ndarray, n
     assert est.interrupted_ is True
     proba = est.predict_proba(X)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
-    if solver != "lbfgs":
-        assert est.n_iter_ == 3 == len(est.loss_curve_)
+    assert est.n_iter_ == 3 == len(est.loss_curve_)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_params(max_iter=3).fit(X, y)
     assert est.interrupted_ is False
+
+
+def test_ctrl_c_inside_an_lbfgs_line_search_publishes_the_last_accepted_iterate(
+    Xy: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = Xy
+    accepted: list[np.ndarray] = []
+    trial: list[np.ndarray] = []
+
+    class Record(Callback):
+        def on_epoch_end(self, state: TrainState) -> None:
+            accepted.append(state.model.flat_params.copy())
+
+    forward = glassnet.Sequential.forward
+    calls = [0]
+
+    def interrupting(self: Any, inputs: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += inputs.shape[0] == len(X)  # the objective's pass, not the validation's
+        if calls[0] == 12:  # the 12th objective evaluation: a line search's trial point
+            trial.append(self.flat_params.copy())
+            raise KeyboardInterrupt
+        return forward(self, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(glassnet.Sequential, "forward", interrupting)
+    est = MLPClassifier((8,), solver="lbfgs", max_iter=100, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y, callbacks=[Record()], validation_data=(X[:20], y[:20]))
+    monkeypatch.undo()
+    n = len(accepted)
+    assert n >= 2 and not np.array_equal(trial[0], accepted[-1])
+    assert est.interrupted_ is True
+    assert est.n_iter_ == n == len(est.loss_curve_)
+    assert est.validation_scores_ is not None and len(est.validation_scores_) == n
+    assert est.validation_loss_curve_ is not None and len(est.validation_loss_curve_) == n
+    np.testing.assert_array_equal(est._to_model().flat_params, accepted[-1])
+    assert est.loss_ == est.loss_curve_[-1]
 
 
 # --------------------------------------------------------------------------- properties

@@ -32,7 +32,7 @@ from .io import DEFAULT_MAX_BYTES, DTYPES, MAX_ARRAYS, read_container, write_con
 from .optim import Optimizer
 from .train import Callback, History, TrainState
 
-__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume"]
+__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume", "save_checkpoint"]
 
 # Bit generators a checkpoint may name; the state is set through NumPy's own
 # validating setter.
@@ -88,6 +88,21 @@ def save_checkpoint(
         :func:`resume` as ``ResumedState.extra``.
     extra_arrays : mapping of str to float array, optional
         Named float32/float64 arrays returned as ``ResumedState.extra_arrays``.
+
+    Raises
+    ------
+    ValueError
+        If ``state.rng`` is None, or an array or ``config``/``extra`` cannot
+        be stored (not float32/float64, not finite, not plain JSON).
+    TypeError
+        If ``config`` is not plain JSON data.
+    OSError
+        If the file cannot be written; any previous checkpoint at ``path``
+        is intact.
+
+    See Also
+    --------
+    resume : Read it back into a model and an optimizer.
     """
     if state.rng is None:
         raise ValueError("a checkpoint needs the training generator (state.rng); got None.")
@@ -226,23 +241,40 @@ class ResumedState:
     extra_arrays: dict[str, Any] = field(default_factory=dict)
 
 
+def _table(value: Any, where: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """Check that ``value`` (the table at ``where``) lists objects of string ``keys``."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where} must be a list, got {type(value).__name__}")
+    if len(value) > MAX_ARRAYS:
+        raise ValueError(f"{where} has {len(value)} entries, over the limit of {MAX_ARRAYS}")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in keys):
+            raise ValueError(
+                f"{where}[{i}] must be an object with string {', '.join(keys)}, got "
+                f"{_short_json(entry)}"
+            )
+    return value
+
+
 def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
     # The shapes are the declared ones (a checkpoint has no architecture of
     # its own: resume() compares them with the live model). Check the tables.
     declared = {e["name"]: (tuple(e["shape"]), e["dtype"]) for e in meta["arrays"]}
     if not isinstance(meta.get("parameters"), list) or not isinstance(meta.get("optimizer"), dict):
         raise ValueError("a checkpoint needs 'parameters' and 'optimizer' tables")
-    slots = meta["optimizer"].get("slots")
-    if not isinstance(slots, list) or len(meta["parameters"]) + len(slots) > MAX_ARRAYS:
-        raise ValueError("optimizer.slots must be a list")
-    extra = meta.get("extra_arrays", [])
-    if not isinstance(extra, list) or len(extra) > MAX_ARRAYS:
-        raise ValueError("extra_arrays must be a list")
-    used = [p.get("array") for p in meta["parameters"] if isinstance(p, dict)]
-    used += [s.get("array") for s in slots if isinstance(s, dict)]
-    used += [e.get("array") for e in extra if isinstance(e, dict)]
-    if sorted(map(str, used)) != sorted(declared) or len(used) != len(declared):
-        raise ValueError("the parameter and slot tables must name each array exactly once")
+    params = _table(meta["parameters"], "parameters", ("name", "array"))
+    slots = _table(meta["optimizer"].get("slots"), "optimizer.slots", ("param", "slot", "array"))
+    extra = _table(meta.get("extra_arrays", []), "extra_arrays", ("name", "array"))
+    names = [p["name"] for p in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the parameter table repeats a name: {_short_json(names)}")
+    used = [e["array"] for e in (*params, *slots, *extra)]
+    if sorted(used) != sorted(declared):
+        raise ValueError(
+            f"the parameter, slot and extra tables name the arrays {_short_json(sorted(used))}, "
+            f"but the file declares {_short_json(sorted(declared))}: each array must be "
+            "named exactly once"
+        )
     for key in ("epoch", "n_steps"):
         value = meta.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -32,9 +32,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import functional as F
 from .callbacks import ProgressBar
 from .checkpoint import Checkpoint, ResumedState, resume, save_checkpoint
-from .data import check_features
+from .data import _refuse_bad_values, check_features
 from .exceptions import ModelFileError, TrainingDivergedError
-from .layers import ACTIVATIONS, Dense, Sequential, mlp
+from .layers import Dense, Sequential, mlp
 from .losses import SoftmaxCrossEntropy
 from .optim import SGD, Adam, AdamW, Optimizer
 from .train import Callback, TrainState, evaluate, train
@@ -70,10 +70,6 @@ def _py(values: Any) -> Any:
     return values.item() if isinstance(values, np.generic) else values
 
 
-def _first_position(mask: NDArray[np.bool_]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
 def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Array | None:
     """Validate ``sample_weight``: one finite, non-negative weight per sample, not all zero."""
     if sample_weight is None:
@@ -92,13 +88,12 @@ def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Arr
             f"sample_weight must have shape ({n_samples},), one weight per sample of X; "
             f"got shape {w.shape}. Pass a 1-D array as long as X."
         )
-    for label, mask in (("NaN", np.isnan(w)), ("inf", np.isinf(w)), ("negative", w < 0)):
-        if mask.any():
-            raise ValueError(
-                f"sample_weight contains {int(mask.sum())} {label} value(s), the first at "
-                f"position {_first_position(mask)[0]}. Weights must be finite and >= 0; "
-                "give a sample weight 0 to leave it out."
-            )
+    _refuse_bad_values(
+        w,
+        "sample_weight",
+        "Weights must be finite and >= 0; give a sample weight 0 to leave it out.",
+        negative=True,
+    )
     if not np.any(w > 0):
         raise ValueError(
             "sample_weight is zero for every sample: at least one weight must be "
@@ -163,13 +158,7 @@ def _check_y_shape_and_finite(y: Any) -> None:
                 "y.astype(str)."
             )
     if arr.dtype.kind == "f":
-        for label, mask in (("NaN", np.isnan(arr)), ("inf", np.isinf(arr))):
-            if mask.any():
-                raise ValueError(
-                    f"Input y contains {int(mask.sum())} {label} value(s), the first at "
-                    f"position {_first_position(mask)}. Drop those samples or fill in "
-                    "their labels before fitting."
-                )
+        _refuse_bad_values(arr, "y", "Drop those samples or fill in their labels before fitting.")
 
 
 def _hidden_sizes(value: Any) -> list[int]:
@@ -340,9 +329,9 @@ class _Monitor(Callback):
         line = f"Iteration {len(self.loss_curve)}, loss = {self.loss:.8f}"
         if self.validating:
             val_loss, val_score = float(logs["val_loss"]), float(logs["val_accuracy"])
-            assert self.val_scores is not None and self.val_losses is not None
-            self.val_scores.append(val_score)
-            self.val_losses.append(val_loss)
+            # Validating, the estimator has made both curves lists (see _fit).
+            cast(list[float], self.val_scores).append(val_score)
+            cast(list[float], self.val_losses).append(val_loss)
             line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
         if self.talk:
             print(line)
@@ -354,9 +343,10 @@ class _Monitor(Callback):
                 self.best_val_score = val_score
                 self.best_params = state.model.flat_params.copy()
         else:
-            assert self.best_loss is not None
-            improved = self.loss < self.best_loss - est.tol
-            self.best_loss = min(self.best_loss, self.loss)
+            # None after an early-stopped fit (warm_start, early_stopping now off).
+            best = math.inf if self.best_loss is None else self.best_loss
+            improved = self.loss < best - est.tol
+            self.best_loss = min(best, self.loss)
         self.no_improvement = 0 if improved else self.no_improvement + 1
 
         optimizer = state.optimizer
@@ -537,7 +527,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight``: a dict maps labels to weights (missing labels
         weigh 1); "balanced" gives class ``k`` the weight
         ``total / (n_classes · total_k)``, the totals taken over the sample
-        weights.
+        weights. Weights act *within each batch*: a batch's loss is its
+        weighted mean, divided by the batch's total weight (as in PyTorch's
+        weighted cross-entropy). With ``batch_size=1`` class weights
+        therefore have no effect at all, and with small batches, which
+        seldom hold several classes, they are weakened. Use batches large
+        enough to hold several classes, or one full batch
+        (``batch_size >= n_samples``, or ``solver="lbfgs"``). See Notes.
     label_smoothing : float in [0, 1), default=0.0
         glassnet extension. Train towards ``(1 - ε) · onehot + ε / n_classes``.
     dtype : {None, "float32", "float64"}, default=None
@@ -635,6 +631,18 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
       underflows.
     * Sparse X is not supported (it raises, naming sparse data); multilabel
       targets are not supported.
+
+    **Class and sample weights act within a batch.** The loss of a batch is
+    the weighted mean ``Σ_i w_i ℓ_i / Σ_i w_i`` over its samples, where
+    ``w_i`` is the sample's ``sample_weight`` times its class's
+    ``class_weight`` (as in PyTorch's weighted cross-entropy). Dividing by
+    the batch's own total weight makes the loss independent of the weights'
+    scale, but it also means that weights only trade samples off *inside* a
+    batch: a batch of one sample has loss ``ℓ_i`` whatever its weight, so
+    ``batch_size=1`` ignores class weights, and small batches that seldom
+    mix classes weaken them. For weights to take full effect, use batches
+    that each hold several classes, or one full batch
+    (``batch_size >= n_samples``, or ``solver="lbfgs"``).
 
     **Defaults, chosen from measurements.** On
     ``make_moons(1000, noise=0.2, random_state=s)`` with 30% held out, the
@@ -802,6 +810,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             Class labels (ints, strings, bools, ...), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight per sample; multiplied with ``class_weight``.
+            Like class weights, it acts within each batch (no effect with
+            ``batch_size=1``): see the class's Notes.
         validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
                 default=None
             glassnet extension. A validation set evaluated after every epoch
@@ -1014,7 +1024,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             config = self._checkpoint_config(X_arr, y_idx, sw, labels)
             if resuming:
                 sizes = [X_arr.shape[1], *hidden, len(labels)]
-                resumed = self._read_checkpoint(sizes, dtype, config, validation_data)
+                resumed = self._read_checkpoint(
+                    self.checkpoint_path, sizes, dtype, config, validation_data
+                )
         if first:
             self._initialise(labels, X_arr.shape[1], hidden, dtype, val is not None)
         if resumed is not None:
@@ -1046,6 +1058,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # checkpoints
     # ------------------------------------------------------------------
+
+    # The newest layout of _export_state this class writes and reads
+    # (glassnet.load refuses a newer one, asking for an upgrade).
+    _export_version: ClassVar[int] = _EXPORT_VERSION
 
     _NOT_HASHED: ClassVar[tuple[str, ...]] = (
         "checkpoint_path",
@@ -1080,10 +1096,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return hyper
 
     def _read_checkpoint(
-        self, sizes: list[int], dtype: np.dtype, config: dict[str, Any], validation_data: Any
+        self,
+        path: str | os.PathLike[str],
+        sizes: list[int],
+        dtype: np.dtype,
+        config: dict[str, Any],
+        validation_data: Any,
     ) -> tuple[Sequential, Optimizer, ResumedState]:
-        """Load ``checkpoint_path`` into a fresh network and optimizer, refusing a mismatch."""
-        assert self.checkpoint_path is not None
+        """Load ``path`` (``checkpoint_path``) into a fresh network and optimizer.
+
+        A checkpoint of another configuration or architecture is refused.
+        """
         if (
             self.early_stopping
             and validation_data is None
@@ -1098,7 +1121,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         model = mlp(sizes, self.activation, rng=0, dtype=dtype)
         optimizer = self._make_optimizer()
         try:
-            st = resume(self.checkpoint_path, model, optimizer, config=config)
+            st = resume(path, model, optimizer, config=config)
         except ModelFileError:
             raise
         except ValueError as exc:
@@ -1117,7 +1140,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             or (best is not None and best.shape != model.flat_params.shape)
         ):
             raise ModelFileError(
-                f"cannot load checkpoint {os.fspath(self.checkpoint_path)!r}: it does not "
+                f"cannot load checkpoint {os.fspath(path)!r}: it does not "
                 "hold an MLPClassifier's records for its epoch. Was it written by "
                 "MLPClassifier(checkpoint_path=...)? Use another checkpoint_path."
             )
@@ -1503,18 +1526,20 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         last_good = model.flat_params.copy()  # the last accepted iterate
 
         def on_iteration(intermediate_result: Any) -> None:
+            # Everything is computed before anything is recorded, so that the
+            # iterate, the curves and ``last_good`` always move together.
             model.flat_params[...] = intermediate_result.x
-            last_good[...] = model.flat_params
             logs = {"loss": float(intermediate_result.fun)}
-            history.append(logs["loss"])
-            line = f"Iteration {len(history)}, loss = {logs['loss']:.8f}"
+            line = f"Iteration {len(history) + 1}, loss = {logs['loss']:.8f}"
             if val is not None:
-                assert val_scores is not None and val_losses is not None
                 vl, va = evaluate(model, loss, val[0], val[1], val[2])
                 logs["val_loss"], logs["val_accuracy"] = vl, va
-                val_losses.append(vl)
-                val_scores.append(va)
                 line += f", validation loss = {vl:.8f}, validation score = {va:.6f}"
+            last_good[...] = model.flat_params
+            history.append(logs["loss"])
+            if val_scores is not None and val_losses is not None:
+                val_losses.append(logs["val_loss"])
+                val_scores.append(logs["val_accuracy"])
             if self.verbose:
                 print(line)
             state.epoch = len(history) - 1
@@ -1539,16 +1564,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     "gtol": self.tol,
                 },
             )
-        except KeyboardInterrupt:
-            self._publish(model)
-            self.interrupted_ = True
-            raise
-        except TrainingDivergedError:
-            # A rejected trial point is not a step: go back to the last iterate.
+        except (KeyboardInterrupt, TrainingDivergedError) as exc:
+            # Ctrl-C or a rejected trial point can land inside objective(),
+            # which has written a line-search trial point into the model: a
+            # trial point is not a step, so publish the last accepted iterate
+            # with the record up to it.
             model.flat_params[...] = last_good
             self._publish(model)
             self.n_iter_ = len(history) - len(self.loss_curve_)
+            if len(history) > len(self.loss_curve_):
+                self.loss_ = history[-1]
+                self.best_loss_ = min(history)
             self.loss_curve_ = history
+            self.validation_scores_ = val_scores
+            self.validation_loss_curve_ = val_losses
+            self.interrupted_ = isinstance(exc, KeyboardInterrupt)
             raise
         for cb in callbacks:
             cb.on_train_end(state)
@@ -1612,14 +1642,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             ensure_all_finite=False,
         )
-        a = check_features(X_arr, dtype=self.coefs_[0].dtype)
-        activation = ACTIVATIONS[self.activation]()
-        last = len(self.coefs_) - 1
+        X_checked = check_features(X_arr, dtype=self.coefs_[0].dtype)
+        # The network's own forward pass, so prediction cannot drift from
+        # training. Building it costs about 0.09 ms a call (measured on the
+        # default 2-32-32-2 network: 0.09 -> 0.18 ms for one row, no change
+        # at 1000 rows, where the rows dominate).
         with np.errstate(over="ignore", invalid="ignore"):
-            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
-                a = a @ W + b
-                if i < last:
-                    a = activation.forward(a)
+            a = self._to_model().forward(X_checked)
         if not np.all(np.isfinite(a)):
             bad = ~np.isfinite(a).all(axis=1)
             raise ValueError(
