@@ -40,6 +40,8 @@ def test_results_json_has_every_peer_and_a_ratio(smoke: Path) -> None:
         assert w["matmul"]["share"] > 0
     assert report["gemm_gflops"]["2048^3"] > 0
     assert report["memory"]["glassnet.train"]["peak_mb"] > 0
+    mem = report["memory"]["glassnet.train"]
+    assert 0 < mem["import_mb"] <= mem["peak_mb"]
 
 
 def test_missing_peers_are_reported_not_crashed(smoke: Path) -> None:
