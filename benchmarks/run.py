@@ -476,6 +476,20 @@ NOTES_MD = [
     "glassnet's and scikit-learn's small GEMMs (W2, W3) hardest; the same glassnet W2 "
     "run measured 44k to 578k samples/s in separate processes within minutes. Re-run "
     "on a quiet machine (or with `--rounds 5`) before quoting W2/W3 ratios.",
+    "- **Contention.** When another process takes one of the 2 cores, OpenBLAS's "
+    "2-thread GEMMs wait on a descheduled thread: glassnet's W2 epoch then takes 3 to 25 "
+    "times longer, while JAX's (XLA's own thread pool) slows by ~1.4×. A run whose "
+    "glassnet rows look far off its GEMM peak above was disturbed; quiet-machine "
+    "figures are the meaningful ones.",
+    "- **W2 accuracy** is compared on the mean over seeds (one seed's accuracy moves "
+    "by up to a point). glassnet's relu layers start from He-uniform weights and zero "
+    "biases, scikit-learn's from Glorot-uniform (factor 6) weights and biases; after "
+    "5 epochs that start costs glassnet ~0.8 points (0.839 vs 0.848 over seeds 0–4), "
+    "and glassnet trained from scikit-learn's initialisation reaches 0.847. The gap "
+    "is the initialisation, not the training step.",
+    "- **Memory** is measured from .npy files written beforehand, so generating the "
+    "data set is not counted; `import glassnet` no longer imports scikit-learn "
+    "(the estimator loads on first use), so glassnet.train's baseline is NumPy's.",
     "- `--w3-epochs` / `--w3-samples` shorten W3 (default: the workload as defined, "
     "60,000 × 2 epochs); the arguments used are printed at the top.",
     "- Time per epoch is the training loop only: data generation, imports and JAX "
