@@ -191,3 +191,28 @@ def test_progress_bar_without_total_counts_and_close_ends_an_interrupted_line(
 def test_progress_bar_settings_are_checked(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         gn.ProgressBar(**kwargs)  # type: ignore[arg-type]
+
+
+def test_callbacks_do_not_import_the_plotting_edge_module() -> None:
+    # The training loop's callbacks sit before the edges in the data flow:
+    # BoundarySnapshots takes its grid from the shared helper, not from plotting.
+    import ast
+    import inspect
+
+    import glassnet.callbacks
+    import glassnet.plotting
+
+    tree = ast.parse(inspect.getsource(glassnet.callbacks))
+    imported = {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not any("plotting" in m or "matplotlib" in m for m in imported), imported
+    snaps = gn.BoundarySnapshots(np.array([[0.0, 1.0], [2.0, 3.0]]), resolution=5, margin=0.0)
+    gx, gy = glassnet.plotting.boundary_grid(np.array([[0.0, 1.0], [2.0, 3.0]]), 5, 0.0)
+    np.testing.assert_array_equal(snaps.grid[0], gx)
+    np.testing.assert_array_equal(snaps.grid[1], gy)

@@ -86,8 +86,10 @@ def test_other_datasets(dataset: str, capsys: pytest.CaptureFixture[str]) -> Non
         (["train", "--epochs", "x"], "expected a positive integer"),
         (["train", "--test-size", "1.5"], "expected a number in (0, 1)"),
         (["train", "--dataset", "mnist"], "invalid choice"),
+        (["train", "--optimizer", "sgd", "--momentum", "2"], "expected a number in [0, 1)"),
+        (["train", "--alpha", "-1"], "expected a number >= 0"),
     ],
-    ids=["hidden", "lr", "epochs", "test-size", "dataset"],
+    ids=["hidden", "lr", "epochs", "test-size", "dataset", "momentum", "alpha"],
 )
 def test_bad_flags_exit_2_with_a_message(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]

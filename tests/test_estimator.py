@@ -6,6 +6,7 @@ import itertools
 import json
 import pickle
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,10 @@ def test_probabilities_logits_and_decision_function(rng: np.random.Generator) ->
     clf = MLPClassifier(random_state=0, max_iter=50, tol=1e-2).fit(X, y)
     z = clf.logits(X)
     assert z.shape == (120, 3)
+    a = X  # the default tanh network, written out from the fitted arrays
+    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1], strict=True):
+        a = np.tanh(a @ W + b)
+    np.testing.assert_allclose(z, a @ clf.coefs_[-1] + clf.intercepts_[-1], rtol=1e-12)
     np.testing.assert_array_equal(clf.decision_function(X), z)
     np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(z, axis=1))
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
@@ -161,6 +166,32 @@ def test_class_weight_shifts_predictions_and_combines_with_sample_weight(
     np.testing.assert_allclose(twice.predict_proba(X), balanced.predict_proba(X), atol=1e-10)
     with pytest.raises(ValueError, match=r"class_weight has the label 7.*not a class"):
         MLPClassifier(class_weight={7: 1.0}).fit(X, y)
+
+
+def test_class_weight_acts_within_a_batch_as_documented(rng: np.random.Generator) -> None:
+    # The loss of a batch is its weighted mean (divided by the batch's total
+    # weight): a batch of one sample loses its weight entirely.
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] + 0.8 * rng.normal(size=120) > 0.9).astype(int)  # overlapping, ~20% positives
+    base: dict[str, Any] = {
+        "hidden_layer_sizes": (4,),
+        "random_state": 0,
+        "alpha": 0.0,
+        "n_iter_no_change": np.inf,
+    }
+    one = {**base, "solver": "sgd", "batch_size": 1, "max_iter": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**one).fit(X, y)
+        heavy = MLPClassifier(class_weight={1: 10.0}, **one).fit(X, y)
+    np.testing.assert_allclose(heavy.predict_proba(X), plain.predict_proba(X), rtol=1e-9)
+    # One full batch: the weight shifts the boundary towards more positives.
+    full = {**base, "batch_size": len(X), "max_iter": 100, "learning_rate_init": 0.05}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**full).fit(X, y)
+        heavy = MLPClassifier(class_weight={1: 10.0}, **full).fit(X, y)
+    assert np.mean(heavy.predict(X) == 1) > np.mean(plain.predict(X) == 1) + 0.1
 
 
 def test_label_smoothing_tempers_confidence(rng: np.random.Generator) -> None:
@@ -347,6 +378,22 @@ def test_warm_start_continues_the_curve(rng: np.random.Generator) -> None:
         clf.fit(X, np.where(y == 1, 2, y) + (np.arange(len(y)) % 3 == 0))
 
 
+def test_warm_start_after_early_stopping_continues_on_the_training_loss(
+    rng: np.random.Generator,
+) -> None:
+    # An early-stopped fit leaves best_loss_ None; the next fit, watching the
+    # training loss, starts its own best from there.
+    X, y = _moons(_seed(rng) % 1000, n=200)
+    clf = MLPClassifier(warm_start=True, early_stopping=True, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert clf.best_loss_ is None
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(early_stopping=False, tol=0.0).fit(X, y)
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6
+    assert clf.best_loss_ == min(clf.loss_curve_[3:])
+
+
 def test_partial_fit_follows_sklearn(rng: np.random.Generator) -> None:
     X, y = _moons(_seed(rng) % 1000, n=600)
     labels = np.array(["left", "right"])[y]
@@ -430,7 +477,7 @@ def test_nan_and_inf_in_x_and_y(small: tuple[np.ndarray, np.ndarray]) -> None:
     yf = y.astype(float)
     yf[[4, 9]] = np.nan
     with pytest.raises(
-        ValueError, match=r"y contains 2 NaN value\(s\), the first at position \(4,\)"
+        ValueError, match=r"y contains 2 NaN value\(s\), the first at position 4\. Drop"
     ):
         MLPClassifier().fit(X, yf)
 
@@ -574,8 +621,11 @@ def test_early_stopping_too_few_samples_per_class(rng: np.random.Generator) -> N
 
 def test_huge_x_warns_to_scale(small: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = small
-    with pytest.warns(UserWarning, match=r"as large as [0-9.]+e\+150.*StandardScaler"):
-        clf = MLPClassifier(**QUICK).fit(X * 1e150, y)
+    X = X.copy()
+    X[0, 0] = 2e6  # one outlier: the other samples still reach the first layer
+    with pytest.warns(UserWarning, match=r"as large as 2e\+06.*StandardScaler"):
+        clf = MLPClassifier(**QUICK).fit(X, y)
+    assert clf.n_iter_ > 0
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
     assert np.all(np.isfinite(clf.loss_curve_))
 

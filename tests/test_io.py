@@ -275,7 +275,24 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         (lambda m: m.update(magic="zip"), "no glassnet magic"),
         (lambda m: m.update(format_version="1"), "format_version must be a positive integer"),
         (lambda m: m.update(kind="checkpoint"), "holds a 'checkpoint', not a 'model'"),
+        (
+            lambda m: m["state"].update(export_version="1"),
+            "state.export_version must be a positive integer, got '1'",
+        ),
+        (
+            lambda m: m["state"].pop("export_version"),
+            "state.export_version must be a positive integer, got None",
+        ),
         (lambda m: m.pop("arrays"), "'arrays' must be a list"),
+        (lambda m: m["state"].update(hyperparameters=[]), "hyperparameters must be a JSON"),
+        (
+            lambda m: m["state"]["hyperparameters"].update(activation="relu"),
+            "hyperparameters.activation 'relu' differs from architecture.activation 'tanh'",
+        ),
+        (
+            lambda m: m["state"]["hyperparameters"].update(alpha=-1.0),
+            r"cannot be rebuilt.*'alpha' parameter.*Got -1\.0",
+        ),
     ],
     ids=[
         "negative-shape",
@@ -298,7 +315,12 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         "magic",
         "version-type",
         "kind",
+        "export-version-type",
+        "export-version-missing",
         "no-arrays",
+        "hyperparameters-type",
+        "activation-mismatch",
+        "bad-hyperparameter",
     ],
 )
 def test_forged_descriptions_are_refused(edit: Any, match: str, saved: Path) -> None:
@@ -313,6 +335,16 @@ def test_newer_format_asks_for_an_upgrade(saved: Path) -> None:
         glassnet.load(saved)
     assert issubclass(UnsupportedFormatError, ModelFileError)
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_a_newer_estimator_export_asks_for_an_upgrade(saved: Path) -> None:
+    _edit_meta(saved, lambda m: m["state"].update(export_version=MLPClassifier._export_version + 1))
+    with pytest.raises(
+        UnsupportedFormatError,
+        match=r"model\.glassnet' \(member 'meta\.json'\): its MLPClassifier state is in "
+        r"export version 2.*reads up to version 1\. Upgrade glassnet",
+    ):
+        glassnet.load(saved)
 
 
 def test_extra_missing_and_compressed_members_are_refused(saved: Path) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 
 import glassnet
@@ -280,13 +281,47 @@ def test_huge_features_warn_and_never_leave_a_non_finite_model(
     est = _est(activation=activation, max_iter=20)
     with pytest.warns(UserWarning, match=r"as large as .*StandardScaler"):
         error = _fit_or_error(est, X * scale, y)
-    if error is None:
-        assert np.isfinite(est.loss_) and est.loss_ < 10
-    else:
-        assert isinstance(error, TrainingDivergedError) and "StandardScaler" in str(error)
+    # tanh saturates (its first layer is frozen: refused before any step); relu's
+    # logits and loss run away (rolled back). Neither may return a model in silence.
+    assert isinstance(error, TrainingDivergedError) and "StandardScaler" in str(error)
+    assert ("saturate" in str(error)) == (activation == "tanh")
     assert all(np.all(np.isfinite(c)) for c in (*est.coefs_, *est.intercepts_))
     proba = est.predict_proba(X)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
+
+
+@pytest.mark.filterwarnings("ignore:X holds values as large as:UserWarning")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_saturated_first_layer_is_refused_with_its_starting_weights(
+    activation: str, solver: str, Xy: tuple[np.ndarray, np.ndarray]
+) -> None:
+    X, y = Xy
+    est = MLPClassifier((6, 4), activation=activation, solver=solver, random_state=0)
+    with pytest.raises(
+        TrainingDivergedError,
+        match=rf"cannot start: X holds values as large as .*e\+150.*first hidden layer "
+        rf"\({activation}\).*identically zero.*StandardScaler.*n_iter_=0",
+    ):
+        est.fit(X * 1e150, y)
+    assert est.n_iter_ == 0 and not est.interrupted_
+    # The claim holds: at these weights no sample sends any gradient to layer 0.
+    model = glassnet.mlp([3, 6, 4, 2], activation, rng=0)
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        model.parameters()[f"{2 * i}.W"][...] = W
+        model.parameters()[f"{2 * i}.b"][...] = b
+    loss = glassnet.SoftmaxCrossEntropy()
+    value = loss.forward(model.forward(X * 1e150), y)
+    model.backward(loss.backward())
+    grads = model.gradients()
+    assert value > 0.1 and not np.any(grads["0.W"]) and not np.any(grads["0.b"])
+    assert np.any(grads["2.W"])  # the later layers would still learn
+    proba = est.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
+    # The same data, scaled, trains.
+    est.fit(X, y)
+    assert est.n_iter_ > 0
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -377,11 +412,26 @@ def test_a_huge_learning_rate_ends_in_divergence_with_good_weights(
 ) -> None:
     X, y = Xy
     est = MLPClassifier((8,), solver=solver, learning_rate_init=1e8, max_iter=50, random_state=0)
+    ends: list[np.ndarray] = []
+
+    class Snap(Callback):
+        def on_epoch_end(self, state: TrainState) -> None:
+            ends.append(state.model.parameters()["0.W"].copy())
+
     with pytest.raises(
         TrainingDivergedError, match=r"epoch \d+.*learning rate 1e\+08.*holds the weights"
-    ):
-        est.fit(X, y)
-    assert isinstance(TrainingDivergedError(), FloatingPointError)
+    ) as err:
+        est.fit(X, y, callbacks=[Snap()])
+    # RELIABILITY.md: the error is a FloatingPointError, so numeric code's
+    # `except FloatingPointError` handles a diverged fit too.
+    with pytest.raises(FloatingPointError) as caught:
+        clone(est).fit(X, y)
+    assert caught.type is TrainingDivergedError
+    kept = err.value.restored_epoch
+    assert kept is not None and kept == est.n_iter_ < len(ends)
+    assert f"rolled back to the end of epoch {kept}" in str(err.value)
+    assert f"holds the weights from the end of epoch {kept} (n_iter_={kept})" in str(err.value)
+    np.testing.assert_array_equal(est.coefs_[0], ends[kept - 1])
     weights = [*est.coefs_, *est.intercepts_]
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert est.n_iter_ == len(est.loss_curve_) and all(np.isfinite(est.loss_curve_))
@@ -435,12 +485,47 @@ def test_ctrl_c_in_fit_keeps_a_usable_model(solver: str, Xy: tuple[np.ndarray, n
     assert est.interrupted_ is True
     proba = est.predict_proba(X)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
-    if solver != "lbfgs":
-        assert est.n_iter_ == 3 == len(est.loss_curve_)
+    assert est.n_iter_ == 3 == len(est.loss_curve_)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_params(max_iter=3).fit(X, y)
     assert est.interrupted_ is False
+
+
+def test_ctrl_c_inside_an_lbfgs_line_search_publishes_the_last_accepted_iterate(
+    Xy: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = Xy
+    accepted: list[np.ndarray] = []
+    trial: list[np.ndarray] = []
+
+    class Record(Callback):
+        def on_epoch_end(self, state: TrainState) -> None:
+            accepted.append(state.model.flat_params.copy())
+
+    forward = glassnet.Sequential.forward
+    calls = [0]
+
+    def interrupting(self: Any, inputs: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += inputs.shape[0] == len(X)  # the objective's pass, not the validation's
+        if calls[0] == 12:  # the 12th objective evaluation: a line search's trial point
+            trial.append(self.flat_params.copy())
+            raise KeyboardInterrupt
+        return forward(self, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(glassnet.Sequential, "forward", interrupting)
+    est = MLPClassifier((8,), solver="lbfgs", max_iter=100, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y, callbacks=[Record()], validation_data=(X[:20], y[:20]))
+    monkeypatch.undo()
+    n = len(accepted)
+    assert n >= 2 and not np.array_equal(trial[0], accepted[-1])
+    assert est.interrupted_ is True
+    assert est.n_iter_ == n == len(est.loss_curve_)
+    assert est.validation_scores_ is not None and len(est.validation_scores_) == n
+    assert est.validation_loss_curve_ is not None and len(est.validation_loss_curve_) == n
+    np.testing.assert_array_equal(est._to_model().flat_params, accepted[-1])
+    assert est.loss_ == est.loss_curve_[-1]
 
 
 # --------------------------------------------------------------------------- properties

@@ -227,7 +227,7 @@ def test_runaway_loss_is_caught_and_the_last_good_epoch_restored() -> None:
 
     with pytest.raises(
         gn.TrainingDivergedError,
-        match=r"loss ran away .* restored to the end of "
+        match=r"loss ran away .* rolled back to the end of "
         r"epoch 1",
     ):
         gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=50, callbacks=[Snap()])
@@ -239,6 +239,64 @@ def test_runaway_loss_is_caught_and_the_last_good_epoch_restored() -> None:
         quiet, gn.SoftmaxCrossEntropy(), gn.SGD(1e8), X, y, epochs=10, divergence_factor=None
     )
     assert h.loss[-1] > 1e6
+
+
+def _exploding_from_the_start() -> tuple[gn.Sequential, np.ndarray, np.ndarray]:
+    # A linear model on features around 1e6: the first epoch's loss is ~1e6,
+    # far over 1000 × log 2, and a tiny learning rate keeps it there.
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    model = gn.Sequential([gn.Dense(2, 2, rng=0)])
+    return model, X * 1e6, y
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 50], ids=["ends-inside", "ends-inside-2", "patience"])
+def test_a_fit_that_starts_out_exploding_is_rolled_back_to_its_start(epochs: int) -> None:
+    model, X, y = _exploding_from_the_start()
+    start = model.flat_params.copy()
+    opt = gn.SGD(1e-12)
+    history = gn.History()
+    seen: list[float] = []
+
+    class Record(gn.Callback):
+        def on_epoch_end(self, state: gn.TrainState) -> None:
+            seen.append(state.logs["loss"])
+
+    with pytest.raises(
+        gn.TrainingDivergedError,
+        match=r"loss ran away .* reference scale 0\.693 .* rolled back to their initial "
+        r"state, before epoch 1",
+    ) as err:
+        gn.train(
+            model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=epochs, history=history,
+            callbacks=[Record()],
+        )  # fmt: skip
+    assert seen and min(seen) > 1e3 * np.log(2)  # every epoch it ran was exploding
+    assert err.value.restored_epoch == 0
+    np.testing.assert_array_equal(model.flat_params, start)
+    assert opt.t == 0 and opt.state == {}
+    assert history.loss == [] and history.n_steps == 0
+    # The same data, scaled so that the first epoch is sane, trains without a word.
+    fine = gn.Sequential([gn.Dense(2, 2, rng=0)])
+    gn.train(fine, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X / 1e6, y, epochs=5)
+
+
+def test_a_resumed_run_keeps_its_first_epoch_as_the_reference() -> None:
+    model, X, y = _exploding_from_the_start()
+    # A history whose first epoch was sane (0.5): 1e6 is a runaway against it...
+    with pytest.raises(gn.TrainingDivergedError, match=r"reference scale 0\.693"):
+        gn.train(
+            model, gn.SoftmaxCrossEntropy(), gn.SGD(1e-12), X, y, epochs=3,
+            history=gn.History(loss=[0.5], accuracy=[0.5]),
+        )  # fmt: skip
+    # ...while a loss around 6e4 is no runaway against a first epoch of 600 (under
+    # 1000 × log 2, so the reference is 600), though it would be against log 2.
+    h = gn.train(
+        model, gn.SoftmaxCrossEntropy(), gn.SGD(1e-12), X / 10, y, epochs=3,
+        history=gn.History(loss=[600.0], accuracy=[0.5]),
+    )  # fmt: skip
+    assert len(h.loss) == 4 and min(h.loss[1:]) > 1e3 * np.log(2)
+    with pytest.raises(gn.TrainingDivergedError, match=r"reference scale 0\.693"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(1e-12), X / 10, y, epochs=3)
 
 
 def test_max_grad_norm_clips_the_step() -> None:

@@ -17,6 +17,7 @@ from typing import TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._grid import boundary_grid
 from .functional import softmax
 from .train import Callback, TrainState
 
@@ -252,8 +253,6 @@ class BoundarySnapshots(Callback):
         margin: float = 0.5,
         include_initial: bool = True,
     ) -> None:
-        from .plotting import boundary_grid
-
         if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
             raise ValueError(
                 f"every must be a positive number of epochs between snapshots; got {every!r}."

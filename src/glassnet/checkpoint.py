@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from .io import DEFAULT_MAX_BYTES, DTYPES, MAX_ARRAYS, read_container, write_con
 from .optim import Optimizer
 from .train import Callback, History, TrainState
 
-__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume"]
+__all__ = ["Checkpoint", "ResumedState", "config_hash", "resume", "save_checkpoint"]
 
 # Bit generators a checkpoint may name; the state is set through NumPy's own
 # validating setter.
@@ -63,7 +64,13 @@ def config_hash(config: Any) -> str:
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], state: TrainState, config: Any = None, *, epoch: int
+    path: str | os.PathLike[str],
+    state: TrainState,
+    config: Any = None,
+    *,
+    epoch: int,
+    extra: Any = None,
+    extra_arrays: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint of ``state`` atomically (what :class:`Checkpoint` calls).
 
@@ -76,6 +83,26 @@ def save_checkpoint(
         The run's configuration; only its hash and itself are stored.
     epoch : int
         Epochs completed.
+    extra : JSON-serialisable object, optional
+        More state of the caller's (an estimator's records), returned by
+        :func:`resume` as ``ResumedState.extra``.
+    extra_arrays : mapping of str to float array, optional
+        Named float32/float64 arrays returned as ``ResumedState.extra_arrays``.
+
+    Raises
+    ------
+    ValueError
+        If ``state.rng`` is None, or an array or ``config``/``extra`` cannot
+        be stored (not float32/float64, not finite, not plain JSON).
+    TypeError
+        If ``config`` is not plain JSON data.
+    OSError
+        If the file cannot be written; any previous checkpoint at ``path``
+        is intact.
+
+    See Also
+    --------
+    resume : Read it back into a model and an optimizer.
     """
     if state.rng is None:
         raise ValueError("a checkpoint needs the training generator (state.rng); got None.")
@@ -92,6 +119,11 @@ def save_checkpoint(
             key = f"slot_{len(slot_table)}"
             arrays[key] = value
             slot_table.append({"param": pname, "slot": slot, "array": key})
+    extra_table: list[dict[str, str]] = []
+    for name, value in (extra_arrays or {}).items():
+        key = f"extra_{len(extra_table)}"
+        arrays[key] = value
+        extra_table.append({"name": str(name), "array": key})
     h = state.history
     body = {
         "epoch": int(epoch),
@@ -107,6 +139,8 @@ def save_checkpoint(
             "lr": float(opt["lr"]),
             "slots": slot_table,
         },
+        "extra": extra,
+        "extra_arrays": extra_table,
     }
     write_container(path, "checkpoint", body, arrays)
 
@@ -192,6 +226,10 @@ class ResumedState:
         The shuffling generator in its saved state: pass it to ``train(rng=...)``.
     config : object
         The stored configuration.
+    extra : object
+        What the writer passed as ``extra`` (None if nothing).
+    extra_arrays : dict of str to ndarray
+        What the writer passed as ``extra_arrays``.
     """
 
     epoch: int
@@ -199,6 +237,23 @@ class ResumedState:
     history: History
     rng: np.random.Generator
     config: Any
+    extra: Any = None
+    extra_arrays: dict[str, Any] = field(default_factory=dict)
+
+
+def _table(value: Any, where: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """Check that ``value`` (the table at ``where``) lists objects of string ``keys``."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where} must be a list, got {type(value).__name__}")
+    if len(value) > MAX_ARRAYS:
+        raise ValueError(f"{where} has {len(value)} entries, over the limit of {MAX_ARRAYS}")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in keys):
+            raise ValueError(
+                f"{where}[{i}] must be an object with string {', '.join(keys)}, got "
+                f"{_short_json(entry)}"
+            )
+    return value
 
 
 def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -207,13 +262,19 @@ def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], s
     declared = {e["name"]: (tuple(e["shape"]), e["dtype"]) for e in meta["arrays"]}
     if not isinstance(meta.get("parameters"), list) or not isinstance(meta.get("optimizer"), dict):
         raise ValueError("a checkpoint needs 'parameters' and 'optimizer' tables")
-    slots = meta["optimizer"].get("slots")
-    if not isinstance(slots, list) or len(meta["parameters"]) + len(slots) > MAX_ARRAYS:
-        raise ValueError("optimizer.slots must be a list")
-    used = [p.get("array") for p in meta["parameters"] if isinstance(p, dict)]
-    used += [s.get("array") for s in slots if isinstance(s, dict)]
-    if sorted(map(str, used)) != sorted(declared) or len(used) != len(declared):
-        raise ValueError("the parameter and slot tables must name each array exactly once")
+    params = _table(meta["parameters"], "parameters", ("name", "array"))
+    slots = _table(meta["optimizer"].get("slots"), "optimizer.slots", ("param", "slot", "array"))
+    extra = _table(meta.get("extra_arrays", []), "extra_arrays", ("name", "array"))
+    names = [p["name"] for p in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the parameter table repeats a name: {_short_json(names)}")
+    used = [e["array"] for e in (*params, *slots, *extra)]
+    if sorted(used) != sorted(declared):
+        raise ValueError(
+            f"the parameter, slot and extra tables name the arrays {_short_json(sorted(used))}, "
+            f"but the file declares {_short_json(sorted(declared))}: each array must be "
+            "named exactly once"
+        )
     for key in ("epoch", "n_steps"):
         value = meta.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -268,11 +329,19 @@ def resume(
         stored = meta.get("config")
         keys = ""
         if isinstance(stored, dict) and isinstance(config, dict):
-            diff = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
-            keys = f" (differs in {', '.join(map(str, diff))})" if diff else ""
+            diff = sorted(
+                str(k) for k in set(stored) | set(config) if stored.get(k) != config.get(k)
+            )
+            if diff:
+                values = "; ".join(
+                    f"{k}: {_short_json(stored.get(k))} there, {_short_json(config.get(k))} now"
+                    for k in diff[:8]
+                )
+                keys = f" (differs in {', '.join(diff)}) [{values}]"
+        else:
+            keys = f": checkpoint {_short_json(stored)}, now {_short_json(config)}"
         raise ValueError(
-            f"{where} was written with a different config{keys}: checkpoint "
-            f"{json.dumps(stored)[:200]}, now {json.dumps(config)[:200]}. Resume with the same "
+            f"{where} was written with a different config{keys}. Resume with the same "
             "configuration, or start a new run with a new checkpoint path."
         )
     params = model.parameters()
@@ -314,6 +383,11 @@ def resume(
                 raise ValueError(f"slot {s['slot']!r} of {s['param']!r} has the wrong shape")
             slots.setdefault(s["param"], {})[str(s["slot"])] = arrays[s["array"]]
         opt_state = {"t": int(opt["t"]), "lr": float(opt["lr"]), "state": slots}
+        extra_arrays = {}
+        for e in meta.get("extra_arrays", []):
+            if not isinstance(e.get("name"), str) or e["name"] in extra_arrays:
+                raise ValueError(f"extra array entry {e!r} has an invalid or repeated name")
+            extra_arrays[e["name"]] = arrays[e["array"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot load {where}: invalid training state ({exc})") from exc
     # Everything checked: now change the caller's objects.
@@ -326,7 +400,14 @@ def resume(
         history=history,
         rng=rng,
         config=meta.get("config"),
+        extra=meta.get("extra"),
+        extra_arrays=extra_arrays,
     )
+
+
+def _short_json(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _restore_generator(state: Any) -> np.random.Generator:

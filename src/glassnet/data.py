@@ -6,6 +6,7 @@ Every random draw comes from an explicit ``np.random.Generator``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -13,8 +14,29 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 __all__ = ["check_features", "minibatches", "one_hot"]
 
 
-def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0])
+def _refuse_bad_values(
+    values: NDArray[Any],
+    name: str,
+    advice: str,
+    *,
+    negative: bool = False,
+) -> None:
+    """Raise ``ValueError`` at the first kind of bad value: NaN, inf (then negative).
+
+    The message names ``name``, the count and the first position (an index
+    for a 1-D array, a tuple otherwise), then gives ``advice``.
+    """
+    checks = [("NaN", np.isnan(values)), ("inf", np.isinf(values))]
+    if negative:
+        checks.append(("negative", values < 0))
+    for label, mask in checks:
+        if mask.any():
+            first = tuple(int(i) for i in np.argwhere(mask)[0])
+            where = first[0] if values.ndim == 1 else first
+            raise ValueError(
+                f"{name} contains {int(mask.sum())} {label} value(s), the first at "
+                f"position {where}. {advice}"
+            )
 
 
 def check_features(
@@ -68,13 +90,12 @@ def check_features(
     with np.errstate(over="ignore", invalid="ignore"):
         finite = bool(np.isfinite(np.sum(out)))
     if not finite and not np.all(np.isfinite(out)):
-        for label, mask in (("NaN", np.isnan(out)), ("inf", np.isinf(out))):
-            if mask.any():
-                raise ValueError(
-                    f"{name} contains {int(mask.sum())} {label} value(s), the first at "
-                    f"position {_first_bad(mask)}. Remove or impute them (for example "
-                    "with sklearn.impute.SimpleImputer) before training."
-                )
+        _refuse_bad_values(
+            out,
+            name,
+            "Remove or impute them (for example with sklearn.impute.SimpleImputer) before "
+            "training.",
+        )
         raise ValueError(
             f"{name} overflows {np.dtype(dtype)}: values beyond its range became inf. "
             "Scale your features (sklearn.preprocessing.StandardScaler)."

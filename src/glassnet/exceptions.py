@@ -6,11 +6,21 @@ __all__ = ["ModelFileError", "TrainingDivergedError", "UnsupportedFormatError"]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training produced a non-finite loss or gradient, or a runaway loss.
+    """Training broke down numerically: a non-finite loss or gradient, or a runaway loss.
 
     The update that would have used the bad values is not applied: the model
-    and the optimizer hold the last good step when this is raised.
+    and the optimizer hold the last good step when this is raised (for a
+    runaway loss, the end of the last good epoch).
+
+    Attributes
+    ----------
+    restored_epoch : int or None
+        For a runaway loss, the number of epochs of the failed call that the
+        model was rolled back to (0: its state before the first epoch); None
+        when the error was raised at a single bad step.
     """
+
+    restored_epoch: int | None = None
 
 
 class ModelFileError(ValueError):

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from .functional import log_softmax, softmax_jacobian
 from .losses import SoftmaxCrossEntropy
 
-__all__ = ["AGREEMENT_TOLERANCE", "Derivation", "derive", "render"]
+__all__ = ["AGREEMENT_TOLERANCE", "Derivation", "derive", "render", "table"]
 
 Array = NDArray[np.float64]
 
@@ -222,9 +222,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
     Parameters
     ----------
     headers : sequence of str
+        Column titles.
     rows : sequence of sequences of str
         Each as long as ``headers``.
     indent : str, default="    "
+        Put before every line.
 
     Returns
     -------

@@ -19,7 +19,9 @@ from the JSON and its arrays are filled from checked bytes.
 5. the magic string and a supported ``format_version`` (a newer one raises
    :class:`~glassnet.UnsupportedFormatError`);
 6. the schema: types, positive sizes, bounded layer and class counts, and
-   the member names exactly the declared arrays;
+   the member names exactly the declared arrays; the estimator state's
+   ``export_version`` a positive integer this glassnet reads (a newer one
+   raises :class:`~glassnet.UnsupportedFormatError` too);
 7. the array shapes implied by the architecture equal the declared ones;
 8. for each array, *before its data is read*, its ``.npy`` header: dtype in
    an allow-list, shape, and byte length;
@@ -32,7 +34,6 @@ member and the reason, chained to the original exception.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -40,7 +41,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -49,10 +49,11 @@ from typing import IO, Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _files
 from ._version import __version__
 from .exceptions import ModelFileError, UnsupportedFormatError
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "load", "save"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "load", "read_container", "save", "write_container"]
 
 MAGIC = "glassnet model file"
 FORMAT_VERSION = 1
@@ -79,91 +80,6 @@ ESTIMATORS: dict[str, Any] = {"MLPClassifier": "glassnet.estimator:MLPClassifier
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
-    """Write a file so that readers see either the old file or the new one, whole.
-
-    The content goes to a temporary file in the destination folder, is flushed
-    and fsynced, then renamed over ``path`` with :func:`os.replace`, and the
-    folder is fsynced so the rename itself survives a power cut. On Linux the
-    temporary file is anonymous (``O_TMPFILE``) until it is complete, so even
-    a writer killed with SIGKILL leaves nothing behind; elsewhere it is named
-    ``.glassnet-*.tmp`` and removed on any exception.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Destination.
-    write : callable
-        Called with a binary file object to write the content to.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not _write_anonymous(path, folder, write):
-        _write_named(path, folder, write)
-    _fsync_folder(folder)
-
-
-def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> bool:
-    """``O_TMPFILE`` route; False when the platform or filesystem lacks it."""
-    flag = getattr(os, "O_TMPFILE", None)
-    if flag is None or not os.path.isdir("/proc/self/fd"):
-        return False
-    try:
-        fd = os.open(folder, flag | os.O_WRONLY, 0o644)
-    except OSError:
-        return False  # e.g. a filesystem without O_TMPFILE support
-    with os.fdopen(fd, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-        # Give the finished file a name, then rename it into place: link()
-        # cannot replace an existing file, rename can.
-        tmp = _temp_name(folder)
-        try:
-            os.link(f"/proc/self/fd/{f.fileno()}", tmp)
-        except OSError:
-            return False
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return True
-
-
-def _write_named(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _temp_name(folder: str) -> str:
-    return os.path.join(folder, f".glassnet-{os.getpid()}-{os.urandom(6).hex()}.tmp")
-
-
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open a folder; its rename is durable enough
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _array_bytes(name: str, value: Any) -> tuple[NDArray[np.floating], bytes]:
@@ -193,6 +109,7 @@ def write_container(
     Parameters
     ----------
     path : str or path-like
+        Destination; a crash mid-write leaves any previous file there whole.
     kind : str
         What the file holds ("model" or "checkpoint"); :func:`read_container`
         refuses a file of another kind.
@@ -254,7 +171,7 @@ def write_container(
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
 
-    atomic_write(path, write)
+    _files.atomic_write(path, write)
 
 
 # --------------------------------------------------------------------------- reading
@@ -292,6 +209,7 @@ def read_container(
     Parameters
     ----------
     path : str or path-like
+        The file to read.
     kind : str
         The kind of file expected ("model" or "checkpoint").
     expected : callable
@@ -416,6 +334,8 @@ def _read_members(
     # 7. shapes implied by the description
     try:
         implied = expected(meta)
+    except UnsupportedFormatError as exc:
+        raise UnsupportedFormatError(f"cannot load {r.path!r} (member {_META!r}): {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         r.fail(_META, f"invalid description: {exc}", exc)
     if set(implied) != set(declared):
@@ -531,6 +451,17 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     state = meta.get("state")
     if not isinstance(state, dict):
         raise ValueError("'state' must be a JSON object")
+    version: Any = state.get("export_version")
+    if not _check_int(version, 1, 2**31):
+        raise ValueError(f"state.export_version must be a positive integer, got {_short(version)}")
+    supported = int(getattr(_estimator_class(meta["estimator"]), "_export_version", 1))
+    if version > supported:
+        raise UnsupportedFormatError(
+            f"its {meta['estimator']} state is in export version {version}, written by glassnet "
+            f"{str(meta.get('glassnet_version', '?'))[:40]}, and this glassnet ({__version__}) "
+            f"reads up to version {supported}. Upgrade glassnet (pip install --upgrade "
+            "glassnet) to load it."
+        )
     arch = state.get("architecture")
     if not isinstance(arch, dict):
         raise ValueError("state.architecture must be a JSON object")
@@ -543,6 +474,14 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
         raise ValueError(
             f"state.architecture.layer_sizes must be 2 to {MAX_LAYERS + 1} positive widths "
             f"up to {MAX_WIDTH}, got {_short(sizes)}"
+        )
+    hyper = state.get("hyperparameters")
+    if not isinstance(hyper, dict) or not all(isinstance(k, str) for k in hyper):
+        raise ValueError("state.hyperparameters must be a JSON object")
+    if hyper.get("activation") != arch.get("activation"):
+        raise ValueError(
+            f"hyperparameters.activation {_short(hyper.get('activation'))} differs from "
+            f"architecture.activation {_short(arch.get('activation'))}"
         )
     dtype = arch.get("dtype")
     if dtype not in DTYPES:

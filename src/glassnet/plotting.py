@@ -9,14 +9,15 @@ estimator's ``loss_curve_``, and for the animation the frames recorded by
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from . import _files
+from ._grid import boundary_grid, check_2d_points
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -29,51 +30,6 @@ __all__ = [
     "save_animation",
     "save_figure",
 ]
-
-
-def boundary_grid(
-    X: ArrayLike, resolution: int = 200, margin: float = 0.5
-) -> tuple[np.ndarray, np.ndarray]:
-    """The square grid a boundary picture is drawn on.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, 2)
-        Points the grid must cover.
-    resolution : int, default=200
-        Grid points per axis (at least 2).
-    margin : float, default=0.5
-        Added around the points' bounding box, in data units.
-
-    Returns
-    -------
-    gx, gy : ndarray of shape (resolution, resolution)
-        Coordinates as from ``np.meshgrid``: ``gx[r, c]`` grows with ``c``,
-        ``gy[r, c]`` with ``r``.
-    """
-    Xa = _check_2d_points(X, "X")
-    if int(resolution) < 2:
-        raise ValueError(
-            f"resolution must be an integer >= 2 (grid points per axis); got {resolution!r}."
-        )
-    lo = Xa.min(axis=0) - margin
-    hi = Xa.max(axis=0) + margin
-    xs = np.linspace(lo[0], hi[0], int(resolution))
-    ys = np.linspace(lo[1], hi[1], int(resolution))
-    gx, gy = np.meshgrid(xs, ys)
-    return gx, gy
-
-
-def _check_2d_points(X: ArrayLike, name: str) -> np.ndarray:
-    Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim != 2 or Xa.shape[1] != 2 or Xa.shape[0] == 0:
-        raise ValueError(
-            f"{name} must have shape (n_samples, 2) with at least one sample to draw a 2-D "
-            f"boundary; got {Xa.shape}. Project the data to two features first."
-        )
-    if not np.all(np.isfinite(Xa)):
-        raise ValueError(f"{name} contains NaN or inf; every point to draw must be finite.")
-    return Xa
 
 
 def _draw_regions(
@@ -142,11 +98,11 @@ def plot_decision_boundary(
     -----
     For two classes the fill is P(class 1) from blue (0) to red (1) and the
     boundary is the 0.5 contour. For more classes each region takes its
-    predicted class's colour, paler where the winning probability is lower.
+    predicted class's colour and black lines mark where the prediction changes.
     """
     import matplotlib.pyplot as plt
 
-    Xa = _check_2d_points(X, "X")
+    Xa = check_2d_points(X, "X")
     if not hasattr(estimator, "predict_proba"):
         raise TypeError(
             f"estimator must have predict_proba; got {type(estimator).__name__}. "
@@ -154,7 +110,7 @@ def plot_decision_boundary(
         )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    points = Xa if X_test is None else np.vstack([Xa, _check_2d_points(X_test, "X_test")])
+    points = Xa if X_test is None else np.vstack([Xa, check_2d_points(X_test, "X_test")])
     gx, gy = boundary_grid(points, int(resolution))
     proba = np.asarray(estimator.predict_proba(np.c_[gx.ravel(), gy.ravel()]))
     k = proba.shape[1]
@@ -209,42 +165,6 @@ def plot_decision_boundary(
     return ax
 
 
-def _new_file_mode(path: str) -> int:
-    """Mode for a file written to ``path``: the old file's, else 0666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it over.
-
-    The temporary name keeps ``path``'s extension, so writers that pick the
-    format from it (Pillow) still do. On any failure the temporary file is
-    removed and any previous file at ``path`` stays whole.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".glassnet-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        # mkstemp makes the file private (0600); give it a normal file's mode.
-        os.chmod(tmp, _new_file_mode(path))
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> None:
     """Save ``fig`` atomically: write a temporary file beside ``path``, then rename.
 
@@ -259,7 +179,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], **kwargs: Any) -> Non
         Passed to ``Figure.savefig``.
     """
     suffix = os.path.splitext(os.fspath(path))[1]
-    with _atomic_path(path) as tmp:
+    with _files.atomic_path(path) as tmp:
         fig.savefig(tmp, format=suffix.lstrip(".") or "png", **kwargs)
 
 
@@ -406,7 +326,7 @@ def save_animation(
         )
     if not isinstance(fps, (int, np.integer)) or isinstance(fps, bool) or fps < 1:
         raise ValueError(f"fps must be a positive integer (frames per second); got {fps!r}.")
-    Xa = _check_2d_points(X, "X")
+    Xa = check_2d_points(X, "X")
     yi = np.asarray(y).astype(int)
     gx, gy = snapshots.grid
     fig, ax = plt.subplots(figsize=(6.4, 5.0), dpi=dpi)
@@ -415,7 +335,7 @@ def save_animation(
     try:
         # Not writer.saving(): it calls finish() even after an error, which would
         # write a partial GIF or hide the error behind one of its own.
-        with _atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
+        with _files.atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
             writer.setup(fig, tmp, dpi)
             for frame in frames:
                 ax.clear()

@@ -535,14 +535,22 @@ def train(
     max_grad_norm : float, optional
         Rescale the gradient whenever its global L2 norm exceeds this.
     divergence_factor : float or None, default=1e3
-        The runaway-loss heuristic: an epoch whose mean training loss exceeds
-        ``divergence_factor × max(first epoch's loss, log K)`` (``log K`` is the
-        loss of a uniform guess over K classes) counts as exploding. None
-        turns the heuristic off.
+        The runaway-loss heuristic. An epoch counts as *exploding* when its
+        mean training loss exceeds ``divergence_factor × reference``. The
+        reference is ``log K`` (the loss of a uniform guess over K classes)
+        or the run's first epoch loss, whichever is larger, unless that first
+        loss is itself over ``divergence_factor × log K``: then the reference
+        is ``log K`` and the first epoch already counts as exploding (a fit
+        that starts out exploding, as with unscaled features around 1e150).
+        The run's first epoch is ``history.loss[0]`` when a non-empty
+        ``history`` is passed (a resumed run keeps its reference). None turns
+        the heuristic off.
     divergence_patience : int, default=3
-        After this many exploding epochs in a row, the parameters and the
-        optimizer state are restored to the end of the last good epoch and
-        ``TrainingDivergedError`` is raised.
+        After this many exploding epochs in a row, or when training ends
+        during an explosion, the parameters, the optimizer state and the
+        history are restored to the end of the last good epoch (the initial
+        state if there is none) and ``TrainingDivergedError`` is raised; its
+        ``restored_epoch`` says how many epochs of this call were kept.
     l2 : float, default=0.0
         L2 penalty on the weights (parameters named ``"*.W"``, not biases), as
         scikit-learn's ``alpha``: each batch's loss gains
@@ -626,7 +634,31 @@ def train(
     last_finite: float | None = None
     reference: float | None = None  # loss scale the runaway heuristic compares to
     exploding = 0  # consecutive exploding epochs
-    good: tuple[dict[str, Array], dict[str, Any]] | None = None
+    # The last good epoch boundary: parameters, optimizer state, epoch (of this
+    # call), steps so far and the length of each history curve.
+    good: tuple[dict[str, Array], dict[str, Any], int, int, list[int]] | None = None
+    curves = (history.loss, history.accuracy, history.val_loss, history.val_accuracy)
+
+    def roll_back(value: float, epoch: int) -> TrainingDivergedError:
+        """Restore the last good epoch boundary; return the error describing the runaway."""
+        assert good is not None and reference is not None
+        saved, opt_state, kept, n_steps, lengths = good
+        for k, v in params.items():
+            v[...] = saved[k]
+        optimizer.load_state_dict(opt_state)
+        for curve, length in zip(curves, lengths, strict=True):
+            del curve[length:]
+        history.n_steps = n_steps
+        where = f"the end of epoch {kept}" if kept else "their initial state, before epoch 1"
+        err = TrainingDivergedError(
+            f"training diverged: the loss ran away to {value:.3g} at epoch {epoch + 1}, over "
+            f"{divergence_factor:g} times its reference scale {reference:.3g} for {exploding} "
+            f"epoch(s) in a row, with learning rate {optimizer.lr:g}. The model and optimizer "
+            f"were rolled back to {where}. Lower the learning rate, scale the features "
+            "(StandardScaler) or set max_grad_norm."
+        )
+        err.restored_epoch = kept
+        return err
 
     guard = _InterruptGuard()
     try:
@@ -638,7 +670,13 @@ def train(
                 for cb in callbacks:
                     cb.on_epoch_begin(state)
                 if divergence_factor is not None and exploding == 0:
-                    good = ({k: v.copy() for k, v in params.items()}, optimizer.state_dict())
+                    good = (
+                        {k: v.copy() for k, v in params.items()},
+                        optimizer.state_dict(),
+                        epoch,
+                        history.n_steps,
+                        [len(c) for c in curves],
+                    )
                 loss_sum = 0.0
                 correct = 0
                 seen = 0
@@ -690,22 +728,14 @@ def train(
                 logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
                 if divergence_factor is not None and good is not None:
                     if reference is None:
-                        reference = max(logs["loss"], math.log(max(n_classes, 2)))
+                        log_k = math.log(max(n_classes, 2))
+                        first = history.loss[0] if history.loss else logs["loss"]
+                        over = first > divergence_factor * log_k
+                        reference = log_k if over else max(first, log_k)
                     if logs["loss"] > divergence_factor * reference:
                         exploding += 1
                         if exploding >= divergence_patience:
-                            for k, v in params.items():
-                                v[...] = good[0][k]
-                            optimizer.load_state_dict(good[1])
-                            raise TrainingDivergedError(
-                                f"training diverged: the loss ran away to {logs['loss']:.3g} at "
-                                f"epoch {epoch + 1}, over {divergence_factor:g} times its starting "
-                                f"scale {reference:.3g} for {exploding} epochs in a row, with "
-                                f"learning rate {optimizer.lr:g}. The model and optimizer were "
-                                f"restored to the end of epoch {epoch + 1 - exploding}. Lower the "
-                                "learning rate, scale the features (StandardScaler) or set "
-                                "max_grad_norm."
-                            )
+                            raise roll_back(logs["loss"], epoch)
                     else:
                         exploding = 0
                 history.loss.append(logs["loss"])
@@ -723,6 +753,8 @@ def train(
                 if state.stop_training:
                     history.stopped_early = epoch + 1 < epochs
                     break
+            if exploding:  # training ended during an explosion: never return its weights
+                raise roll_back(history.loss[-1], state.epoch)
             for cb in callbacks:
                 cb.on_train_end(state)
     except KeyboardInterrupt:

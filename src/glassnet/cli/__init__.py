@@ -21,7 +21,7 @@ __all__ = ["main"]
 COMMANDS = ["train", "explain", "gradcheck", "predict"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     """The ``glassnet`` parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="glassnet",
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ..exceptions import TrainingDivergedError
 
-    parser = build_parser()
+    parser = _build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -11,8 +11,10 @@ __all__ = [
     "add_network_arguments",
     "fraction",
     "hidden_sizes",
+    "non_negative_float",
     "positive_float",
     "positive_int",
+    "unit_interval",
 ]
 
 
@@ -21,6 +23,7 @@ class UserError(Exception):
 
 
 def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
     try:
         value = int(text)
     except ValueError:
@@ -31,6 +34,7 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
     try:
         value = float(text)
     except ValueError:
@@ -40,7 +44,30 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number ≥ 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1), such as a momentum."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
 def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
     try:
         value = float(text)
     except ValueError:
@@ -51,6 +78,7 @@ def fraction(text: str) -> float:
 
 
 def hidden_sizes(text: str) -> tuple[int, ...]:
+    """argparse type: comma-separated positive layer widths, such as ``32,32``."""
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:

@@ -157,8 +157,9 @@ def format_predictions(classes: np.ndarray, proba: np.ndarray) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, predict the CSV, write the predictions; return the exit status."""
+    from .._files import atomic_write
     from ..exceptions import ModelFileError
-    from ..io import atomic_write, load
+    from ..io import load
 
     try:
         model = load(args.model)

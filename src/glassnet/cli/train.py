@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ._common import UserError, add_network_arguments, fraction, positive_float, positive_int
+from ._common import (
+    UserError,
+    add_network_arguments,
+    fraction,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -42,9 +50,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=None,
         help="learning rate (default: 0.01 for adam/adamw, 0.5 for sgd)",
     )
-    opt.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default: 0)")
     opt.add_argument(
-        "--alpha", type=float, default=0.0, help="L2 penalty on the weights (default: 0)"
+        "--momentum",
+        type=unit_interval,
+        default=0.0,
+        help="SGD momentum in [0, 1) (default: 0; used by --optimizer sgd only)",
+    )
+    opt.add_argument(
+        "--alpha",
+        type=non_negative_float,
+        default=0.0,
+        help="L2 penalty on the weights (default: 0)",
     )
     opt.add_argument(
         "--epochs",

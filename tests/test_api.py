@@ -1,0 +1,40 @@
+"""The public surface: every name public by spelling is listed in ``__all__`` and documented."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+# The persistence, explanation, CLI and plotting modules (and the writer they share).
+MODULES = [
+    "glassnet._files",
+    "glassnet.callbacks",
+    "glassnet.checkpoint",
+    "glassnet.cli",
+    "glassnet.explain",
+    "glassnet.io",
+    "glassnet.plotting",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_names_are_listed_and_documented(name: str) -> None:
+    module = importlib.import_module(name)
+    listed = set(getattr(module, "__all__", ()))
+    own = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and value.__module__ == name
+    }
+    assert own <= listed, f"{name}: public by spelling but not in __all__: {sorted(own - listed)}"
+    for attr in listed:
+        value = getattr(module, attr)
+        if inspect.isfunction(value) or inspect.isclass(value):
+            doc = inspect.getdoc(value) or ""
+            assert doc, f"{name}.{attr} has no docstring"
+            if inspect.isfunction(value) and inspect.signature(value).parameters:
+                assert "Parameters\n----------" in doc, f"{name}.{attr}: no numpydoc Parameters"
