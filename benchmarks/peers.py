@@ -16,10 +16,10 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.datasets import make_classification, make_moons
 
 import glassnet as gn
 
@@ -97,6 +97,8 @@ def _standardise(X: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def w1(dtype: type, n: int = 1000, epochs: int = 2000) -> Workload:
     """W1, the seed's: moons, 2 → 32 tanh → 2, full-batch GD, lr 0.5."""
+    from sklearn.datasets import make_moons
+
     X, y = make_moons(n, noise=0.2, random_state=0)
     Xt, yt = make_moons(1000, noise=0.2, random_state=1)
     name = f"W1 {np.dtype(dtype).name}"
@@ -105,11 +107,38 @@ def w1(dtype: type, n: int = 1000, epochs: int = 2000) -> Workload:
 
 def w2(n: int = 100_000, epochs: int = 5, hidden: tuple[int, ...] = (128, 128)) -> Workload:
     """W2, tabular: 20 features, 10 classes, 20 → 128 relu → 128 relu → 10, Adam, batch 256."""
+    from sklearn.datasets import make_classification
+
     X, y = make_classification(n, n_features=20, n_informative=15, n_classes=10, random_state=0)
     cut = int(0.8 * n)
     Xtr, Xte = _standardise(X[:cut], X[cut:])
     return Workload(
         "W2", Xtr, y[:cut], Xte, y[cut:], hidden, "relu", "adam", 1e-3, 256, epochs, np.float32
+    )
+
+
+def save_arrays(wl: Workload, folder: Path) -> None:
+    """Write a workload's four arrays as .npy files (for the memory children)."""
+    for key in ("X", "y", "X_test", "y_test"):
+        np.save(folder / f"{key}.npy", getattr(wl, key))
+
+
+def w2_from(folder: Path, epochs: int = 1) -> Workload:
+    """W2 with its arrays loaded from :func:`save_arrays`'s files (no data generation)."""
+    arrays = {key: np.load(folder / f"{key}.npy") for key in ("X", "y", "X_test", "y_test")}
+    return Workload(
+        "W2",
+        arrays["X"],
+        arrays["y"],
+        arrays["X_test"],
+        arrays["y_test"],
+        (128, 128),
+        "relu",
+        "adam",
+        1e-3,
+        256,
+        epochs,
+        np.float32,
     )
 
 

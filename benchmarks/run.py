@@ -19,6 +19,7 @@ per peer in a fresh process (``ru_maxrss``), imports included.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -200,11 +202,67 @@ def run_rounds(
     return results
 
 
-def memory_child(peer: str, quick: bool) -> None:
-    """Run one peer on W2 in this (fresh) process and print its peak RSS in MB."""
-    wl = peers.w2(n=2000, epochs=1) if quick else peers.w2(epochs=1)
+ACCURACY_PEERS = ["glassnet.train", "glassnet.MLPClassifier", "scikit-learn"]
+
+
+def accuracy_over_seeds(wl: Workload, names: Sequence[str], seeds: int) -> dict[str, Any]:
+    """Test accuracy of each peer for seeds 0 … seeds-1 (initial weights and shuffles).
+
+    One seed's accuracy differs by a point or so between seeds, more than the
+    ±0.5-point parity target: parity is judged on the mean.
+    """
+    out: dict[str, Any] = {}
+    for name in names:
+        accs = []
+        for seed in range(seeds):
+            res = RUNNERS[name](dataclasses.replace(wl, seed=seed))
+            if "accuracy" not in res:
+                break
+            accs.append(res["accuracy"])
+        if accs:
+            out[name] = {
+                "accuracies": accs,
+                "mean": statistics.mean(accs),
+                "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            }
+    return out
+
+
+#: What each peer imports before it trains: the memory children import it first and
+#: report the peak after the imports (the baseline) apart from the peak of training.
+MEMORY_IMPORTS: dict[str, list[str]] = {
+    "glassnet.train": ["glassnet"],
+    "glassnet.MLPClassifier": ["glassnet", "glassnet.estimator"],
+    "scikit-learn": ["sklearn.neural_network"],
+    "PyTorch eager": ["torch"],
+    "JAX jit step": ["jax"],
+}
+
+
+MEMORY_TEST_ROWS = 1000
+
+
+def memory_child(peer: str, data: Path | None, quick: bool) -> None:
+    """Run one peer on W2 in this (fresh) process and print its peak RSS in MB.
+
+    The data come from .npy files written by the parent, so the peak is that of
+    importing the peer and training, not of generating the data set. The peak
+    after the imports alone is printed too (``import_mb``).
+    """
+    for module in MEMORY_IMPORTS.get(peer, []):
+        if module.split(".")[0] not in peers.HIDDEN:
+            peers.optional(module)
+    import_mb = peak_rss_mb()
+    if data is not None:
+        wl = peers.w2_from(data, epochs=1)
+    else:
+        wl = peers.w2(n=2000, epochs=1) if quick else peers.w2(epochs=1)
+    # Score on a few held-out rows only: predicting 20,000 rows at once would
+    # put the peak in prediction, not in training.
+    wl.X_test, wl.y_test = wl.X_test[:MEMORY_TEST_ROWS], wl.y_test[:MEMORY_TEST_ROWS]
     out = RUNNERS[peer](wl)
-    print(json.dumps({"peer": peer, "peak_mb": peak_rss_mb(), "skipped": out.get("skipped")}))
+    rec = {"peer": peer, "peak_mb": peak_rss_mb(), "import_mb": import_mb}
+    print(json.dumps({**rec, "skipped": out.get("skipped")}))
 
 
 def peak_rss_mb() -> float:
@@ -224,20 +282,29 @@ def peak_rss_mb() -> float:
 
 
 def measure_memory(names: Sequence[str], quick: bool, without: Sequence[str]) -> dict[str, Any]:
+    """Peak RSS of each peer training W2 for one epoch, each in a fresh process."""
     out: dict[str, Any] = {}
-    for name in names:
-        cmd = [sys.executable, "-m", "benchmarks.run", "--memory-child", name]
-        cmd += ["--quick"] if quick else []
-        cmd += ["--without", ",".join(without)] if without else []
-        proc = subprocess.run(
-            cmd, cwd=HERE.parent, capture_output=True, text=True, timeout=900, check=False
-        )
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            out[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:300]}
-            continue
-        rec = json.loads(lines[-1])
-        out[name] = {"skipped": rec["skipped"]} if rec["skipped"] else {"peak_mb": rec["peak_mb"]}
+    wl = peers.w2(n=2000, epochs=1) if quick else peers.w2(epochs=1)
+    with tempfile.TemporaryDirectory() as folder:
+        peers.save_arrays(wl, Path(folder))
+        del wl
+        for name in names:
+            cmd = [sys.executable, "-m", "benchmarks.run", "--memory-child", name]
+            cmd += ["--memory-data", folder]
+            cmd += ["--quick"] if quick else []
+            cmd += ["--without", ",".join(without)] if without else []
+            proc = subprocess.run(
+                cmd, cwd=HERE.parent, capture_output=True, text=True, timeout=900, check=False
+            )
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                out[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+                continue
+            rec = json.loads(lines[-1])
+            if rec["skipped"]:
+                out[name] = {"skipped": rec["skipped"]}
+            else:
+                out[name] = {"peak_mb": rec["peak_mb"], "import_mb": rec["import_mb"]}
     return out
 
 
@@ -339,6 +406,16 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
             else:
                 why = rec.get("skipped") or rec.get("error", "?")
                 lines.append(f"| {peer} | — | — | — | — | {why} |")
+        seeds = w.get("accuracy_seeds")
+        if seeds:
+            n_seeds = max(len(r["accuracies"]) for r in seeds.values())
+            lines += [
+                "",
+                f"Test accuracy over seeds 0–{n_seeds - 1} (initial weights and shuffles; "
+                "mean ± standard deviation): "
+                + "; ".join(f"{p} {r['mean']:.4f} ± {r['sd']:.4f}" for p, r in seeds.items())
+                + ".",
+            ]
         mm = w.get("matmul")
         if mm:
             lines += [
@@ -354,18 +431,26 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
     mem = report.get("memory")
     if mem:
         lines += [
-            "## Peak memory on W2 (1 epoch, fresh process each, imports included)",
+            "## Peak memory on W2 (1 epoch, fresh process each)",
             "",
-            "| peer | peak RSS (MB) | ratio to scikit-learn |",
-            "| --- | ---: | ---: |",
+            "Each peer runs in its own process, which loads W2 from .npy files written "
+            "beforehand (generating the data is not measured). **imports** is the peak "
+            "after importing the peer's library, before the data are loaded; **training** "
+            f"is peak − imports. Test accuracy is taken on {MEMORY_TEST_ROWS:,} rows only, "
+            "so that prediction does not set the peak.",
+            "",
+            "| peer | peak RSS (MB) | imports (MB) | training (MB) | peak / scikit-learn's |",
+            "| --- | ---: | ---: | ---: | ---: |",
         ]
         sk = mem.get("scikit-learn", {}).get("peak_mb")
         for peer, rec in mem.items():
             if "peak_mb" in rec:
                 ratio = f"{rec['peak_mb'] / sk:.2f}" if sk else "—"
-                lines.append(f"| {peer} | {rec['peak_mb']:.0f} | {ratio} |")
+                base = rec.get("import_mb")
+                extra = f"{base:.0f} | {rec['peak_mb'] - base:.0f}" if base is not None else "— | —"
+                lines.append(f"| {peer} | {rec['peak_mb']:.0f} | {extra} | {ratio} |")
             else:
-                lines.append(f"| {peer} | {rec.get('skipped') or rec.get('error')} | — |")
+                lines.append(f"| {peer} | {rec.get('skipped') or rec.get('error')} | — | — | — |")
         lines.append("")
     if plots:
         lines += ["## Scaling", ""]
@@ -391,6 +476,20 @@ NOTES_MD = [
     "glassnet's and scikit-learn's small GEMMs (W2, W3) hardest; the same glassnet W2 "
     "run measured 44k to 578k samples/s in separate processes within minutes. Re-run "
     "on a quiet machine (or with `--rounds 5`) before quoting W2/W3 ratios.",
+    "- **Contention.** When another process takes one of the 2 cores, OpenBLAS's "
+    "2-thread GEMMs wait on a descheduled thread: glassnet's W2 epoch then takes 3 to 25 "
+    "times longer, while JAX's (XLA's own thread pool) slows by ~1.4×. A run whose "
+    "glassnet rows look far off its GEMM peak above was disturbed; quiet-machine "
+    "figures are the meaningful ones.",
+    "- **W2 accuracy** is compared on the mean over seeds (one seed's accuracy moves "
+    "by up to a point). glassnet's relu layers start from He-uniform weights and zero "
+    "biases, scikit-learn's from Glorot-uniform (factor 6) weights and biases; after "
+    "5 epochs that start costs glassnet ~0.8 points (0.839 vs 0.848 over seeds 0–4), "
+    "and glassnet trained from scikit-learn's initialisation reaches 0.847. The gap "
+    "is the initialisation, not the training step.",
+    "- **Memory** is measured from .npy files written beforehand, so generating the "
+    "data set is not counted; `import glassnet` no longer imports scikit-learn "
+    "(the estimator loads on first use), so glassnet.train's baseline is NumPy's.",
     "- `--w3-epochs` / `--w3-samples` shorten W3 (default: the workload as defined, "
     "60,000 × 2 epochs); the arguments used are printed at the top.",
     "- Time per epoch is the training loop only: data generation, imports and JAX "
@@ -433,13 +532,22 @@ def verdict(report: dict[str, Any]) -> list[str]:
         ("W2: MLPClassifier vs JAX jit step ≥ 1.3×", est_ratio("W2", "JAX jit step"), 1.3),
         ("W2 (train loop): vs scikit-learn ≥ 3×", ratio("W2", "scikit-learn"), 3.0),
         ("W2 (train loop): vs JAX jit step ≥ 1.3×", ratio("W2", "JAX jit step"), 1.3),
-        ("W3: vs PyTorch fused Adam ≥ 1×", ratio("W3", "PyTorch fused Adam"), 1.0),
     ]  # fmt: skip
     lines += [f"- {text}: {mark(value, target)}" for text, value, target in checks]
     w2 = wls.get("W2", {}).get("peers", {})
-    if "accuracy" in w2.get("glassnet.train", {}) and "accuracy" in w2.get("scikit-learn", {}):
-        gap = 100 * (w2["glassnet.train"]["accuracy"] - w2["scikit-learn"]["accuracy"])
-        lines.append(f"- W2 accuracy, glassnet.train − scikit-learn: {gap:+.2f} points")
+    seeds = wls.get("W2", {}).get("accuracy_seeds", {})
+    sk = seeds.get("scikit-learn")
+    for peer in ("glassnet.MLPClassifier", "glassnet.train"):
+        if sk and peer in seeds:
+            gap = 100 * (seeds[peer]["mean"] - sk["mean"])
+            ok = "met" if abs(gap) <= 0.5 else "NOT met"
+            lines.append(
+                f"- W2 accuracy, {peer} − scikit-learn (mean over {len(sk['accuracies'])} "
+                f"seeds) within ±0.5 points: {gap:+.2f} points — {ok}"
+            )
+        elif "accuracy" in w2.get(peer, {}) and "accuracy" in w2.get("scikit-learn", {}):
+            gap = 100 * (w2[peer]["accuracy"] - w2["scikit-learn"]["accuracy"])
+            lines.append(f"- W2 accuracy, {peer} − scikit-learn (seed 0): {gap:+.2f} points")
     mm = wls.get("W3", {}).get("matmul")
     if mm:
         ok = "met" if mm["share"] >= 0.85 else "NOT met"
@@ -448,10 +556,12 @@ def verdict(report: dict[str, Any]) -> list[str]:
         f"- W3: vs PyTorch fused Adam ≥ 1×: {mark(ratio('W3', 'PyTorch fused Adam'), 1.0)}"
     )
     mem = report.get("memory", {})
-    g, s = mem.get("glassnet.train", {}).get("peak_mb"), mem.get("scikit-learn", {}).get("peak_mb")
-    if g and s:
-        ok = "met" if g / s <= 0.7 else "NOT met"
-        lines.append(f"- W2 peak memory ≤ 0.7× scikit-learn: {g / s:.2f}× — {ok}")
+    s = mem.get("scikit-learn", {}).get("peak_mb")
+    for peer in ("glassnet.train", "glassnet.MLPClassifier"):
+        g = mem.get(peer, {}).get("peak_mb")
+        if g and s:
+            ok = "met" if g / s <= 0.7 else "NOT met"
+            lines.append(f"- W2 peak memory, {peer} ≤ 0.7× scikit-learn: {g / s:.2f}× — {ok}")
     return [*lines, ""]
 
 
@@ -498,14 +608,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--w3-epochs", type=int, default=2)
     parser.add_argument("--w3-samples", type=int, default=60_000)
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--accuracy-seeds", type=int, default=5, help="seeds for W2's mean test accuracy"
+    )
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--without", default="", help="treat these modules as not installed")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-data", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     without = [m for m in args.without.split(",") if m]
     peers.HIDDEN.update(without)
     if args.memory_child:
-        memory_child(args.memory_child, args.quick)
+        memory_child(args.memory_child, args.memory_data, args.quick)
         return {}
     rounds = args.rounds or (2 if args.quick else 3)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -552,6 +666,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 "share": share,
                 "gflops": res["glassnet.train"]["flops"] / base / 1e9,
             }
+        if name == "W2" and args.accuracy_seeds > 1:
+            print(f"[bench] W2 accuracy over {args.accuracy_seeds} seeds", flush=True)
+            entry["accuracy_seeds"] = accuracy_over_seeds(wl, ACCURACY_PEERS, args.accuracy_seeds)
         report["workloads"][name] = entry
         del wl
     if not args.no_memory:

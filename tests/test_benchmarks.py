@@ -23,6 +23,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cmd = [
         sys.executable, "-m", "benchmarks.run", "--quick", "--rounds", "1",
         "--only", "W1 float32,W2", "--without", "torch,jax", "--out", str(out),
+        "--accuracy-seeds", "2",
     ]  # fmt: skip
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -40,6 +41,11 @@ def test_results_json_has_every_peer_and_a_ratio(smoke: Path) -> None:
         assert w["matmul"]["share"] > 0
     assert report["gemm_gflops"]["2048^3"] > 0
     assert report["memory"]["glassnet.train"]["peak_mb"] > 0
+    seeds = report["workloads"]["W2"]["accuracy_seeds"]
+    assert set(seeds) == {"glassnet.train", "glassnet.MLPClassifier", "scikit-learn"}
+    assert all(len(r["accuracies"]) == 2 and 0 <= r["mean"] <= 1 for r in seeds.values())
+    mem = report["memory"]["glassnet.train"]
+    assert 0 < mem["import_mb"] <= mem["peak_mb"]
 
 
 def test_missing_peers_are_reported_not_crashed(smoke: Path) -> None:

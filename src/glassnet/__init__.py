@@ -6,11 +6,12 @@ gradient ∂L/∂z = ŷ − y, readable in the code and checkable by numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
 from .checkpoint import Checkpoint, ResumedState, resume
 from .data import minibatches, one_hot
-from .estimator import MLPClassifier
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .explain import Derivation, derive
 from .functional import (
@@ -92,3 +93,18 @@ __all__ = [
     "softmax_vjp",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from .estimator import MLPClassifier
+
+
+def __getattr__(name: str) -> Any:
+    # The estimator is imported on first use: it brings in scikit-learn (and
+    # SciPy), which roughly sextuples the memory of ``import glassnet`` for
+    # users of the layers and the training loop alone.
+    if name == "MLPClassifier":
+        from .estimator import MLPClassifier
+
+        globals()["MLPClassifier"] = MLPClassifier
+        return MLPClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,7 +85,11 @@ def check_features(
             f"{name} has shape {arr.shape}: at least 1 sample and 1 feature are needed."
         )
     out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(out)):
+    # One pass and no temporary: any NaN or inf makes the sum non-finite. A
+    # non-finite sum of finite values (overflow) falls through to the exact test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = bool(np.isfinite(np.sum(out)))
+    if not finite and not np.all(np.isfinite(out)):
         _refuse_bad_values(
             out,
             name,

@@ -982,7 +982,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 f"classes_ is {_py(labels)!r}, y has {_py(unique_labels(y_arr))!r}. "
                 "Set warm_start=False to start over."
             )
-        y_idx = self._encode(y_arr, labels, "y")
+        # Labels drawn from y itself hold every label of y: no unknown-label search.
+        y_idx = self._encode(y_arr, labels, "y", known=first and classes is None)
         sw = _check_sample_weight(sample_weight, n_samples)
         if sw is not None and not incremental:
             weighted = np.unique(y_idx[sw > 0])
@@ -992,7 +993,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     f"{_py(labels[weighted[0]])!r}: a classifier needs samples of at least "
                     "2 classes with positive weight."
                 )
-        big = float(np.max(np.abs(X_arr)))
+        big = max(float(np.max(X_arr)), -float(np.min(X_arr)))  # max |x|, without a copy
         if big > _HUGE_X:
             warnings.warn(
                 f"X holds values as large as {big:.3g} in magnitude; the network trains "
@@ -1200,9 +1201,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             "The estimator holds its starting weights (n_iter_=0)."
         )
 
-    def _encode(self, y: NDArray[Any], labels: NDArray[Any], name: str) -> NDArray[np.intp]:
-        """Map labels to indices into ``labels``; unknown labels raise, naming them."""
-        unknown = np.setdiff1d(unique_labels(y), labels)
+    def _encode(
+        self, y: NDArray[Any], labels: NDArray[Any], name: str, known: bool = False
+    ) -> NDArray[np.intp]:
+        """Map labels to indices into ``labels``; unknown labels raise, naming them.
+
+        ``known=True`` skips that search when ``labels`` came from ``y`` itself.
+        """
+        unknown = np.empty(0) if known else np.setdiff1d(unique_labels(y), labels)
         if unknown.size:
             raise ValueError(
                 f"{name} holds labels {_py(unknown)!r} that are not among the classes "

@@ -121,13 +121,14 @@ class Optimizer:
         cached = self._flat.get(key)
         if cached is not None:
             buf, views = cached
-            if (
-                buf.shape == flat.shape
-                and buf.dtype == flat.dtype
-                and len(views) == len(layout)
-                and all(self.state.get(n, {}).get(key) is v for n, v in views)
-            ):
-                return buf
+            if buf.shape == flat.shape and buf.dtype == flat.dtype and len(views) == len(layout):
+                state = self.state
+                for n, v in views:  # a plain loop: this runs every step
+                    slots = state.get(n)
+                    if slots is None or slots.get(key) is not v:
+                        break
+                else:
+                    return buf
         buf = np.zeros_like(flat)
         views = []
         for name, start, stop, shape in layout:
