@@ -4,6 +4,10 @@
 from :meth:`glassnet.Sequential.parameters`) and updates every array of
 ``params`` in place. State (velocities, moments) is keyed by those names, so
 an optimizer never holds a reference to a layer.
+
+The update rules are written out below, in NumPy. For large models (see
+:mod:`glassnet._kernels`) and only when numba is installed, the training loop's
+flat update runs the same arithmetic as one compiled pass instead.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from . import _kernels
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
@@ -242,6 +248,17 @@ class SGD(Optimizer):
             return super()._step_flat(params, grads, flat_params, flat_grads, layout)
         self.t += 1
         p, g = flat_params, flat_grads
+        fused = _kernels.kernels_for(p, g)
+        if fused is not None:  # the same arithmetic in one compiled pass (large models only)
+            dt = p.dtype.type
+            if self.momentum == 0:
+                fused.sgd(p, g, dt(self.lr), dt(self.weight_decay))
+            else:
+                v = self._flat_slot("velocity", p, layout)
+                fused.sgd_momentum(
+                    p, g, v, dt(self.lr), dt(self.momentum), dt(self.weight_decay), self.nesterov
+                )
+            return None
         (step,) = self._scratch(p)
         if self.weight_decay:
             g = g + self.weight_decay * p
@@ -337,9 +354,34 @@ class Adam(Optimizer):
         if self._update_overridden(Adam):
             return super()._step_flat(params, grads, flat_params, flat_grads, layout)
         self.t += 1
+        b1, b2 = self.betas
+        c1 = 1.0 - b1**self.t
+        root_c2 = math.sqrt(1.0 - b2**self.t)
+        decay = type(self)._decay
+        fused = None
+        if decay is Adam._decay or decay is AdamW._decay:  # not a subclass's own decay rule
+            fused = _kernels.kernels_for(flat_params, flat_grads)
+        if fused is not None:  # the same arithmetic in one compiled pass (large models only)
+            dt = flat_params.dtype.type
+            decoupled = decay is AdamW._decay  # AdamW shrinks p instead of adding to g
+            wd = self.weight_decay
+            fused.adam(
+                flat_params,
+                flat_grads,
+                self._flat_slot("m", flat_params, layout),
+                self._flat_slot("v", flat_params, layout),
+                dt(b1),
+                dt(1.0 - b1),
+                dt(b2),
+                dt(1.0 - b2),
+                dt(0.0 if decoupled else wd),
+                dt(1.0 - self.lr * wd if decoupled else 1.0),
+                dt(self.eps * root_c2),
+                dt(self.lr * root_c2 / c1),
+            )
+            return None
         p = flat_params
         g = self._decay(p, flat_grads)
-        b1, b2 = self.betas
         m = self._flat_slot("m", p, layout)
         v = self._flat_slot("v", p, layout)
         (tmp,) = self._scratch(p)
@@ -350,8 +392,6 @@ class Adam(Optimizer):
         tmp *= 1.0 - b2
         v *= b2
         v += tmp  # v ← β2 v + (1 - β2) g²
-        c1 = 1.0 - b1**self.t
-        root_c2 = math.sqrt(1.0 - b2**self.t)
         np.sqrt(v, out=tmp)
         tmp += self.eps * root_c2
         np.divide(m, tmp, out=tmp)
