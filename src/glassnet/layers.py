@@ -471,13 +471,18 @@ class Sequential(Layer):
 
         The layers glassnet ships work in place in ``ws``; any other layer (or a
         subclass that overrides ``forward``) runs its own ``forward``. The result
-        is a buffer that the next step overwrites.
+        is a buffer that the next step overwrites; a Dense layer's output buffer
+        when the stack ends in a Dense, else possibly an array that the last
+        layer cached for its backward (so the caller must not overwrite it).
         """
-        owned = False  # may X be overwritten? Never the caller's data.
+        # May the next layer overwrite X? Never the caller's data, and never an
+        # activation's output: Tanh and ReLU cache it for backward. A Dense layer
+        # caches its input, so its output buffer is free.
+        owned = False
         for layer in self.layers:
             if type(layer) in _FAST_LAYERS:
                 X = layer._forward_fast(X, ws, owned)  # type: ignore[attr-defined]
-                owned = True
+                owned = type(layer) is Dense
             else:
                 X = layer.forward(X)
                 owned = False

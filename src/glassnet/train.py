@@ -391,7 +391,7 @@ class _FastPath:
     """
 
     def __init__(self, model: Any, loss: Any, Xa: Array, ya: NDArray[Any]) -> None:
-        from .layers import _Workspace
+        from .layers import Dense, _Workspace
 
         self.model = model
         self.loss = loss
@@ -402,6 +402,11 @@ class _FastPath:
         self.labels: NDArray[np.intp] = np.empty(0, dtype=np.intp)
         self.T: Array = np.empty((0, 0), dtype=Xa.dtype)
         self.n_classes = 0
+        # The fused loss overwrites the logits with ∂L/∂z. A final Dense layer's
+        # output is a work buffer nobody else reads; any other last layer may
+        # have cached its output (Tanh, Sigmoid, Softmax do) for backward, so
+        # the logits are then copied into the loss's own buffer first.
+        self.copy_logits = not model.layers or type(model.layers[-1]) is not Dense
 
     @classmethod
     def build(
@@ -460,6 +465,10 @@ class _FastPath:
             Tb = ws.get(self, "T", (idx.shape[0], self.n_classes))
             np.take(self.labels, idx, out=lb, mode="clip")
             np.take(self.T, idx, axis=0, out=Tb, mode="clip")
+        if self.copy_logits:
+            logits = ws.get(self, "logits", z.shape)
+            np.copyto(logits, z)
+            z = logits
         loss_sum, n_correct = self.loss._fused_fast(z, lb, Tb, ws)  # z now holds ∂L/∂z
         self.model._backward_fast(z, ws)
         m = int(z.shape[0])
