@@ -322,6 +322,53 @@ def test_sample_weight_zero_removes_a_sample() -> None:
 
 
 @pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (np.ones(500), r"sample_weight must have shape \(200,\).*got shape \(500,\).*Pass"),
+        (np.ones((200, 1)), r"sample_weight must have shape \(200,\).*got shape \(200, 1\)"),
+        (np.r_[np.ones(199), np.nan], r"sample_weight contains 1 NaN value\(s\).*position 199"),
+        (np.r_[np.inf, np.ones(199)], r"sample_weight contains 1 inf value\(s\).*position 0"),
+        (np.r_[np.ones(198), -1.0, -2.0], r"sample_weight contains 2 negative value\(s\)"),
+        (np.array(["a"] * 200), r"sample_weight must hold real numbers.*got dtype <U1"),
+    ],
+    ids=["too-long", "2-d", "nan", "inf", "negative", "text"],
+)
+def test_bad_sample_weight_is_refused_before_training(weights: np.ndarray, match: str) -> None:
+    model, X, y = _moons_problem()
+    before = model.flat_params.copy()
+    for readable in (False, True):  # the fast path is off with weights, and on for shuffling
+        with pytest.raises(ValueError, match=match):
+            gn.train(
+                model,
+                gn.SoftmaxCrossEntropy(label_smoothing=0.1 if readable else 0.0),
+                gn.SGD(0.1),
+                X,
+                y,
+                epochs=1,
+                batch_size=64,
+                rng=0,
+                sample_weight=weights,
+            )
+    np.testing.assert_array_equal(model.flat_params, before)
+
+
+def test_bad_validation_sample_weight_is_refused_before_training() -> None:
+    model, X, y = _moons_problem()
+    before = model.flat_params.copy()
+    with pytest.raises(ValueError, match=r"sample_weight_val must have shape \(20,\)"):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=1,
+            validation_data=(X[:20], y[:20], np.ones(7)),
+        )
+    np.testing.assert_array_equal(model.flat_params, before)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "match"),
     [
         ({"epochs": -1}, "epochs must be a non-negative integer"),

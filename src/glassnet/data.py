@@ -103,6 +103,36 @@ def check_features(
     return out
 
 
+def _check_sample_weight(
+    sample_weight: ArrayLike, n_samples: int, *, dtype: DTypeLike, name: str = "sample_weight"
+) -> NDArray[np.floating]:
+    """Validate per-sample weights: shape ``(n_samples,)``, finite, ``>= 0``.
+
+    Returns the weights as a ``dtype`` array; raises ``ValueError`` naming
+    ``name``, what was expected, what came, and what to do.
+    """
+    try:
+        w = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError):
+        got = np.asarray(sample_weight).dtype
+        raise ValueError(
+            f"{name} must hold real numbers, one weight per sample; got dtype {got}. "
+            "Pass a 1-D float array."
+        ) from None
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), one weight per sample; got shape "
+            f"{w.shape}. Pass a 1-D array with one weight per row of the data."
+        )
+    _refuse_bad_values(
+        w,
+        name,
+        "Weights must be finite and >= 0: give a sample weight 0 to leave it out.",
+        negative=True,
+    )
+    return w
+
+
 def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDArray[np.floating]:
     """One-hot encode integer class indices.
 

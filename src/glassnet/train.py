@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .data import check_features, minibatches
+from .data import _check_sample_weight, check_features, minibatches
 from .exceptions import TrainingDivergedError
 from .init import as_generator
 from .optim import Optimizer
@@ -540,7 +540,8 @@ def train(
     callbacks : iterable of Callback
         Hooks called at train/epoch/batch boundaries; they may stop training.
     sample_weight : array-like of shape (n_samples,), optional
-        Per-sample weights passed to the loss.
+        Per-sample weights passed to the loss: finite and ``>= 0``, checked
+        once before the first epoch (``ValueError`` otherwise).
     max_grad_norm : float, optional
         Rescale the gradient whenever its global L2 norm exceeds this.
     divergence_factor : float or None, default=1e3
@@ -606,7 +607,11 @@ def train(
         raise ValueError(
             f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}."
         )
-    wa = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
+    wa = (
+        None
+        if sample_weight is None
+        else _check_sample_weight(sample_weight, Xa.shape[0], dtype=dtype)
+    )
     val = None
     if validation_data is not None:
         if len(validation_data) not in (2, 3):
@@ -616,7 +621,11 @@ def train(
             )
         Xv = check_features(validation_data[0], name="X_val", dtype=dtype)
         yv = np.asarray(validation_data[1])
-        wv = None if len(validation_data) == 2 else validation_data[2]
+        wv = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            wv = _check_sample_weight(
+                validation_data[2], Xv.shape[0], dtype=dtype, name="sample_weight_val"
+            )
         val = (Xv, yv, wv)
     if not (l2 >= 0 and math.isfinite(l2)):
         raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
