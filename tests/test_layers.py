@@ -120,6 +120,15 @@ def test_sequential_rejects_mixed_dtypes(rng: np.random.Generator) -> None:
         gn.Sequential([gn.Dense(2, 2, rng=rng), gn.Dense(2, 2, rng=rng, dtype=np.float32)])
 
 
+def test_a_nested_sequential_is_refused_with_a_way_out(rng: np.random.Generator) -> None:
+    inner = gn.Sequential([gn.Dense(2, 3, rng=rng), gn.Tanh()])
+    # Nested, its parameters would be invisible to parameters() and never trained.
+    with pytest.raises(TypeError, match=r"layers\[0\] is a Sequential.*Sequential\(\[\*inner"):
+        gn.Sequential([inner, gn.Dense(3, 2, rng=rng)])
+    flat = gn.Sequential([*inner, gn.Dense(3, 2, rng=rng)])  # the advised way out
+    assert list(flat.parameters()) == ["0.W", "0.b", "2.W", "2.b"]
+
+
 def test_backward_before_forward_explains(rng: np.random.Generator) -> None:
     with pytest.raises(RuntimeError, match="called before forward"):
         gn.Tanh().backward(np.ones((1, 1)))

@@ -395,7 +395,8 @@ class Sequential(Layer):
     Parameters
     ----------
     layers : iterable of Layer
-        The layers, first to last.
+        The layers, first to last. A nested ``Sequential`` is refused
+        (``TypeError``): splice its layers in with ``Sequential([*inner, ...])``.
 
     Attributes
     ----------
@@ -419,7 +420,16 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
-                    f"layers[{i}] must be a glassnet Layer; got {type(layer).__name__}."
+                    f"layers[{i}] must be a glassnet Layer; got {type(layer).__name__}. "
+                    "Wrap other callables in a Layer subclass with forward and backward."
+                )
+            if isinstance(layer, Sequential):
+                # Its parameters live in its own layers, which this Sequential
+                # would neither name nor pack: they would never be trained.
+                raise TypeError(
+                    f"layers[{i}] is a Sequential; got a nested Sequential, but a "
+                    "Sequential takes plain layers (a nested one would never be trained). "
+                    "Splice its layers in instead: Sequential([*inner, ...])."
                 )
         self._pack()
 
