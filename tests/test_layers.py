@@ -98,6 +98,29 @@ def test_layers_keep_their_dtype(dtype: type, rng: np.random.Generator) -> None:
     assert all(g.dtype == dtype for g in model.gradients().values())
 
 
+@pytest.mark.parametrize("given", [np.float64, np.int64, np.float32], ids=["f64", "int", "f32"])
+def test_a_float32_model_computes_in_float32_whatever_the_input(
+    given: type, rng: np.random.Generator
+) -> None:
+    model = gn.mlp([2, 8, 3], "tanh", rng=rng, dtype=np.float32)
+    X = (rng.normal(size=(5, 2)) * 3).astype(given)
+    out = model.forward(X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, model.forward(X.astype(np.float32)), rtol=1e-6)
+    dX = model.backward(np.ones_like(out))
+    assert dX.dtype == np.float32
+
+    seen: list[np.dtype] = []
+
+    class Spy(gn.SoftmaxCrossEntropy):
+        def forward(self, logits, y, sample_weight=None):  # type: ignore[no-untyped-def]
+            seen.append(np.asarray(logits).dtype)
+            return super().forward(logits, y, sample_weight)
+
+    gn.evaluate(model, Spy(), X, np.array([0, 1, 2, 0, 1]))
+    assert seen == [np.dtype(np.float32)]
+
+
 def test_same_seed_same_weights() -> None:
     a = gn.mlp([2, 16, 2], rng=np.random.default_rng(7))
     b = gn.mlp([2, 16, 2], rng=np.random.default_rng(7))

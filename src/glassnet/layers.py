@@ -465,7 +465,14 @@ class Sequential(Layer):
         return self.flat_params.dtype
 
     def forward(self, X: Array) -> Array:
-        """Run every layer's forward; return the last output."""
+        """Run every layer's forward; return the last output.
+
+        ``X`` is first cast to the model's dtype (free when it already has it),
+        so a float32 model computes, and returns, float32 for any input. A
+        stack without parameters keeps the input's dtype.
+        """
+        if self._names:
+            X = np.asarray(X, dtype=self.flat_params.dtype)
         for layer in self.layers:
             X = layer.forward(X)
         return X
