@@ -492,3 +492,38 @@ def test_a_real_sigint_is_held_until_the_step_is_complete() -> None:
     np.testing.assert_array_equal(model.flat_params, steps[-1])
     assert np.all(steps[-1] != steps[-2])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("epochs", [0, 2], ids=["no-epochs", "two-epochs"])
+def test_a_real_sigint_during_on_train_end_is_raised_after_it(epochs: int) -> None:
+    import os
+    import signal
+
+    model, X, y = _moons_problem()
+    history = gn.History()
+    ended: list[str] = []
+
+    class SendSigint(gn.Callback):
+        def on_train_end(self, state: gn.TrainState) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            ended.append("sender")
+
+    class After(gn.Callback):
+        def on_train_end(self, state: gn.TrainState) -> None:
+            ended.append("after")
+
+    with pytest.raises(KeyboardInterrupt):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=epochs,
+            history=history,
+            callbacks=[SendSigint(), After()],
+        )
+    # Held back until every on_train_end had run, then raised, not dropped.
+    assert ended == ["sender", "after"]
+    assert history.interrupted and history.epochs == epochs
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

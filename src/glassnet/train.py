@@ -264,10 +264,14 @@ class _InterruptGuard:
             self.pending = False
             raise KeyboardInterrupt
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             self._installed = False
+        if exc_type is None:
+            # A Ctrl-C that arrived after the last check (during on_train_end,
+            # say) is raised now rather than dropped with the handler.
+            self.check()
 
 
 def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
@@ -775,6 +779,7 @@ def train(
                 raise roll_back(history.loss[-1], state.epoch)
             for cb in callbacks:
                 cb.on_train_end(state)
+            guard.check()  # a Ctrl-C held back during on_train_end
     except KeyboardInterrupt:
         history.interrupted = True
         raise
