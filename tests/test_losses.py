@@ -156,3 +156,20 @@ def test_loss_errors_name_the_argument() -> None:
         gn.SoftmaxCrossEntropy(class_weight=[1, 1]).forward(np.zeros((1, 3)), np.array([0]))
     with pytest.raises(RuntimeError, match="before forward"):
         gn.SoftmaxCrossEntropy().backward()
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan], ids=["inf", "-inf", "nan"])
+def test_non_finite_logits_raise_a_clear_error(bad: float) -> None:
+    logits = np.zeros((4, 3))
+    logits[2, 1] = bad
+    for loss in (gn.SoftmaxCrossEntropy(), gn.SoftmaxCrossEntropy(label_smoothing=0.1)):
+        with pytest.raises(
+            ValueError, match=r"logits contain 1 non-finite value\(s\), the first in row 2.*Scale"
+        ):
+            loss.forward(logits, np.array([0, 1, 2, 0]))
+    model = gn.Sequential([gn.Dense(2, 3, rng=0)])
+    model.parameters()["0.b"][0] = np.inf  # every sample's first logit is inf
+    with pytest.raises(
+        ValueError, match=r"logits contain 2 non-finite value\(s\), the first in row 0"
+    ):
+        gn.evaluate(model, gn.SoftmaxCrossEntropy(), np.ones((2, 2)), [0, 1])

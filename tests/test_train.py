@@ -202,17 +202,25 @@ def test_non_finite_loss_mid_training_keeps_the_last_good_step() -> None:
             out = super().forward(X)
             return out * np.inf if self.calls == 3 else out  # the third step overflows
 
-    model = gn.Sequential([Overflowing(2, 2, rng=0)])
-    good: list[np.ndarray] = []
+    class ReadableLoss(gn.SoftmaxCrossEntropy):
+        """Not exactly SoftmaxCrossEntropy: train takes the readable step."""
 
     class Snap(gn.Callback):
-        def on_batch_end(self, state: gn.TrainState) -> None:
-            good.append(state.model.flat_params.copy())
+        def __init__(self) -> None:
+            self.good: list[np.ndarray] = []
 
-    with pytest.raises(gn.TrainingDivergedError, match=r"epoch 3, batch 1: the loss is not finite"):
-        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.5), X, y, epochs=5, callbacks=[Snap()])
-    assert len(good) == 2
-    np.testing.assert_array_equal(model.flat_params, good[-1])
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            self.good.append(state.model.flat_params.copy())
+
+    for loss in (gn.SoftmaxCrossEntropy(), ReadableLoss()):
+        model = gn.Sequential([Overflowing(2, 2, rng=0)])
+        snap = Snap()
+        with pytest.raises(
+            gn.TrainingDivergedError, match=r"epoch 3, batch 1: the loss is not finite"
+        ):
+            gn.train(model, loss, gn.SGD(0.5), X, y, epochs=5, callbacks=[snap])
+        assert len(snap.good) == 2
+        np.testing.assert_array_equal(model.flat_params, snap.good[-1])
 
 
 def test_runaway_loss_is_caught_and_the_last_good_epoch_restored() -> None:

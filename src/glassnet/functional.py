@@ -104,9 +104,19 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> Array:
     -------
     ndarray of the same shape as ``z``
         ``log softmax(z)``; every entry is ≤ 0.
+
+    Notes
+    -----
+    A ``-inf`` logit among finite ones is a probability of exactly 0: its
+    log-probability is ``-inf``. A row holding NaN or ``+inf``, or only
+    ``-inf``, has no defined softmax: its entries are NaN, without a warning.
+    Callers that need an answer (the losses, the estimator's predictions)
+    check their logits and raise ``ValueError`` instead.
     """
     z = _as_float(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    # inf - inf (rows of all -inf, or holding +inf) gives NaN: the undefined rows.
+    with np.errstate(invalid="ignore"):
+        shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 

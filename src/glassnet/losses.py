@@ -35,6 +35,19 @@ def _check_2d_scores(values: ArrayLike, name: str) -> Array:
     return arr
 
 
+def _check_finite_logits(z: Array) -> None:
+    """Raise ``ValueError`` if any logit is NaN or ±inf (their softmax is undefined)."""
+    bad = ~np.isfinite(z)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(
+            f"logits contain {int(bad.sum())} non-finite value(s), the first in row {row}: "
+            f"expected finite scores, got {np.array2string(z[row], threshold=6)}. The "
+            "softmax of such a row is undefined. Scale the features (StandardScaler) or "
+            "lower the learning rate."
+        )
+
+
 def as_target_matrix(
     y: ArrayLike, n_samples: int, n_classes: int, dtype: Any
 ) -> tuple[Array, NDArray[np.intp] | None]:
@@ -194,8 +207,15 @@ class SoftmaxCrossEntropy:
         -------
         float
             ``Σ_i w_i L_i / Σ_i w_i`` (0.0 if every weight is zero).
+
+        Raises
+        ------
+        ValueError
+            If a logit is NaN or ±inf (the message gives the count and the
+            first row), or ``y`` / ``sample_weight`` do not fit the logits.
         """
         z = _check_2d_scores(logits, "logits")
+        _check_finite_logits(z)
         n, k = z.shape
         if self.class_weight is not None and self.class_weight.shape[0] != k:
             raise ValueError(

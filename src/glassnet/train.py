@@ -297,10 +297,12 @@ def _readable_step(
     yb = ya[idx]
     wb = None if wa is None else wa[idx]
     logits = model.forward(Xb)
-    value = loss.forward(logits, yb, wb)
-    model.backward(loss.backward())
     m = int(logits.shape[0])
     B = float(m) if wb is None else float(np.sum(wb))
+    if not np.all(np.isfinite(logits)):  # train()'s guard reports the divergence
+        return math.nan, 0, m, B, int(logits.shape[-1])
+    value = loss.forward(logits, yb, wb)
+    model.backward(loss.backward())
     n_correct = int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
     return value, n_correct, m, B, int(logits.shape[1])
 
