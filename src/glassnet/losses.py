@@ -9,7 +9,7 @@ gradient of exactly that number.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -228,8 +228,10 @@ class SoftmaxCrossEntropy:
         fast = y_arr.ndim == 1 and self.label_smoothing == 0.0
         if fast:
             T: Array | None = None
-            labels: NDArray[np.intp] | None = as_target_matrix(y_arr, n, k, z.dtype)[1]
-            assert labels is not None
+            # 1-D y always comes back as indices (the second item is never None).
+            labels: NDArray[np.intp] | None = cast(
+                "NDArray[np.intp]", as_target_matrix(y_arr, n, k, z.dtype)[1]
+            )
             per_sample = -logp[np.arange(n), labels]
             if self.class_weight is not None:
                 cwi = self.class_weight.astype(z.dtype)[labels]
@@ -271,9 +273,8 @@ class SoftmaxCrossEntropy:
         n = grad.shape[0]
         if total <= 0 or n == 0:
             return np.zeros_like(grad)
-        if T is None:
-            assert labels is not None
-            grad[np.arange(n), labels] -= 1.0  # ŷ - y for one-hot y
+        if T is None:  # forward kept the hard labels instead of a target matrix
+            grad[np.arange(n), cast("NDArray[np.intp]", labels)] -= 1.0  # ŷ - y for one-hot y
         else:
             grad *= T.sum(axis=1, keepdims=True)  # ŷ · Σ_k y_k
             grad -= T

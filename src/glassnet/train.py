@@ -17,7 +17,7 @@ import signal
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -272,6 +272,11 @@ class _InterruptGuard:
             # A Ctrl-C that arrived after the last check (during on_train_end,
             # say) is raised now rather than dropped with the handler.
             self.check()
+
+
+# A training run's last good epoch boundary: parameters, optimizer state, epoch
+# (of this call), steps so far and the length of each history curve.
+_Boundary = tuple[dict[str, Array], dict[str, Any], int, int, list[int]]
 
 
 def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
@@ -658,14 +663,13 @@ def train(
     last_finite: float | None = None
     reference: float | None = None  # loss scale the runaway heuristic compares to
     exploding = 0  # consecutive exploding epochs
-    # The last good epoch boundary: parameters, optimizer state, epoch (of this
-    # call), steps so far and the length of each history curve.
-    good: tuple[dict[str, Array], dict[str, Any], int, int, list[int]] | None = None
+    good: _Boundary | None = None
     curves = (history.loss, history.accuracy, history.val_loss, history.val_accuracy)
 
-    def roll_back(value: float, epoch: int) -> TrainingDivergedError:
+    def roll_back(
+        value: float, epoch: int, good: _Boundary, reference: float
+    ) -> TrainingDivergedError:
         """Restore the last good epoch boundary; return the error describing the runaway."""
-        assert good is not None and reference is not None
         saved, opt_state, kept, n_steps, lengths = good
         for k, v in params.items():
             v[...] = saved[k]
@@ -759,7 +763,7 @@ def train(
                     if logs["loss"] > divergence_factor * reference:
                         exploding += 1
                         if exploding >= divergence_patience:
-                            raise roll_back(logs["loss"], epoch)
+                            raise roll_back(logs["loss"], epoch, good, reference)
                     else:
                         exploding = 0
                 history.loss.append(logs["loss"])
@@ -778,7 +782,10 @@ def train(
                     history.stopped_early = epoch + 1 < epochs
                     break
             if exploding:  # training ended during an explosion: never return its weights
-                raise roll_back(history.loss[-1], state.epoch)
+                # An epoch counts as exploding only once good and reference are set.
+                raise roll_back(
+                    history.loss[-1], state.epoch, cast(_Boundary, good), cast(float, reference)
+                )
             for cb in callbacks:
                 cb.on_train_end(state)
             guard.check()  # a Ctrl-C held back during on_train_end
