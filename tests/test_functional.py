@@ -39,6 +39,8 @@ def test_log_softmax_of_undefined_rows_is_nan_without_a_warning() -> None:
     # -inf among finite logits is a probability of exactly 0: log-probability -inf.
     np.testing.assert_allclose(out[1], [-np.log1p(np.e), -inf, 1 - np.log1p(np.e)])
     np.testing.assert_allclose(gn.softmax(z)[1], np.exp(out[1]))
+    # Finite logits whose gap overflows: the far one's log-probability is -inf.
+    np.testing.assert_array_equal(gn.log_softmax([[9e307, -1.3e308]]), [[0.0, -np.inf]])
 
 
 def test_log_softmax_matches_naive_formula_on_moderate_logits(rng: np.random.Generator) -> None:

@@ -127,6 +127,30 @@ def test_same_seed_same_weights() -> None:
     np.testing.assert_array_equal(a.flat_params, b.flat_params)
 
 
+@pytest.mark.parametrize(
+    ("activation", "init", "expected"),
+    [
+        ("relu", None, "he_uniform"),
+        ("leaky_relu", None, "he_uniform"),
+        ("tanh", None, "glorot_uniform"),
+        ("relu", "glorot_uniform", "glorot_uniform"),
+        ("tanh", "he_normal", "he_normal"),
+    ],
+)
+def test_mlp_init_chooses_the_weight_rule(activation: str, init: str | None, expected: str) -> None:
+    model = gn.mlp([3, 5, 2], activation, rng=7, init=init)
+    generator = np.random.default_rng(7)
+    want = [
+        gn.Dense(3, 5, rng=generator, init=expected).W,
+        gn.Dense(5, 2, rng=generator, init=expected).W,
+    ]
+    np.testing.assert_array_equal(model.parameters()["0.W"], want[0])
+    np.testing.assert_array_equal(model.parameters()["2.W"], want[1])
+    assert not model.parameters()["0.b"].any()
+    with pytest.raises(ValueError, match=r"init must be one of .*or None; got 'orthogonal'"):
+        gn.mlp([3, 2], init="orthogonal")
+
+
 def test_dense_rejects_bad_sizes_and_dtypes() -> None:
     with pytest.raises(ValueError, match="n_out must be a positive integer; got 0"):
         gn.Dense(2, 0)

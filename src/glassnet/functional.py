@@ -108,14 +108,17 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> Array:
     Notes
     -----
     A ``-inf`` logit among finite ones is a probability of exactly 0: its
-    log-probability is ``-inf``. A row holding NaN or ``+inf``, or only
+    log-probability is ``-inf``, as is one so far below the maximum that the
+    difference exceeds the float range. A row holding NaN or ``+inf``, or only
     ``-inf``, has no defined softmax: its entries are NaN, without a warning.
     Callers that need an answer (the losses, the estimator's predictions)
     check their logits and raise ``ValueError`` instead.
     """
     z = _as_float(z)
     # inf - inf (rows of all -inf, or holding +inf) gives NaN: the undefined rows.
-    with np.errstate(invalid="ignore"):
+    # A finite difference beyond the float range (1e308 - (-1e308)) rounds to
+    # -inf: a log-probability too small to represent, exp of which is exactly 0.
+    with np.errstate(invalid="ignore", over="ignore"):
         shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

@@ -31,6 +31,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "mlp",
 ]
 
 Array = NDArray[np.floating]
@@ -579,6 +580,7 @@ def mlp(
     *,
     rng: np.random.Generator | int | None = None,
     dtype: DTypeLike = np.float64,
+    init: str | None = None,
 ) -> Sequential:
     """Build ``Dense → activation → ... → Dense`` (logits out, no softmax).
 
@@ -587,11 +589,15 @@ def mlp(
     sizes : sequence of int
         Layer widths from input to output, e.g. ``[2, 32, 2]``.
     activation : {"tanh", "relu", "leaky_relu", "sigmoid", "identity"}, default="tanh"
-        Hidden activation. Relu-family layers get He initialisation, the
-        others Glorot.
+        Hidden activation.
     rng : Generator, int or None, default=None
         Source of the initial weights.
     dtype : {np.float64, np.float32}, default=np.float64
+    init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"} or None, \
+            default=None
+        Weight initialiser of every Dense layer (biases start at zero). None
+        chooses by activation: He uniform for the relu family, Glorot
+        uniform for the others.
 
     Returns
     -------
@@ -604,8 +610,14 @@ def mlp(
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width; got {sizes!r}.")
+    if init is None:
+        init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    elif init not in INITIALIZERS:
+        raise ValueError(
+            f"init must be one of {sorted(INITIALIZERS)} or None; got {init!r}. None picks "
+            "He for relu-family activations and Glorot otherwise."
+        )
     generator = as_generator(rng)
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(Dense(n_in, n_out, rng=generator, dtype=dtype, init=init))
