@@ -187,7 +187,7 @@ def test_fused_loss_matches_forward_and_backward(rng: np.random.Generator) -> No
 
 @pytest.mark.parametrize("opt", sorted(_optimizers()))
 def test_flat_optimizer_step_equals_the_per_array_rule(opt: str, rng: np.random.Generator) -> None:
-    from glassnet.train import _FlatView
+    from glassnet._fastpath import _FlatView
 
     models = [gn.mlp([3, 6, 2], rng=0) for _ in range(2)]
     opts = [_optimizers()[opt]() for _ in range(2)]  # type: ignore[operator]
