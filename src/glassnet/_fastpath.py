@@ -15,7 +15,7 @@ fast without changing a single number:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -143,9 +143,9 @@ class _FastPath:
     def _encode_labels(self, n_classes: int) -> None:
         """Check and one-hot encode every label once (the readable path does it per batch)."""
         T, labels = as_target_matrix(self.ya, self.Xa.shape[0], n_classes, self.Xa.dtype)
-        if labels is None:  # cannot happen for 1-D y; keeps the types exact
-            raise TypeError(f"y must be 1-D class indices; got shape {self.ya.shape}.")
-        self.T, self.labels, self.n_classes = T, labels, n_classes
+        # build() takes this path only for 1-D y, which always comes back as indices.
+        self.T, self.labels = T, cast("NDArray[np.intp]", labels)
+        self.n_classes = n_classes
 
     def step(self, idx: NDArray[np.intp] | slice) -> tuple[float, int, int]:
         """Forward, loss and backward on one batch; return loss, correct and size."""

@@ -252,9 +252,13 @@ def leaky_relu_grad(x: Array, negative_slope: float = 0.01) -> Array:
 def sigmoid(x: Array) -> Array:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, overflow-safe.
 
-    Written as ``exp(-log1p(exp(-|x|)))`` on the positive side and
-    ``1 - that`` on the negative side, so ``exp`` only ever sees ``-|x|`` and
-    cannot overflow for any finite input.
+    Computed from ``e = exp(-|x|)``, which lies in (0, 1] and cannot overflow:
+
+    * for ``x ≥ 0``: ``σ(x) = 1 / (1 + e)``, the formula itself;
+    * for ``x < 0``: ``σ(x) = e / (1 + e)``, the formula with top and bottom
+      multiplied by ``exp(x)`` (here ``e = exp(x)``).
+
+    So ``exp`` only ever sees ``-|x|``, for any finite input.
     """
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     pos = 1.0 / (1.0 + e)  # σ(|x|)
