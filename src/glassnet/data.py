@@ -60,9 +60,16 @@ def check_features(
     Raises
     ------
     ValueError
-        If ``X`` is not 2-D, is empty, is complex or non-numeric, or holds NaN
-        or inf (the message gives the count and the first position).
+        If ``dtype`` is not float32 or float64, or ``X`` is not 2-D, is empty,
+        is complex or non-numeric, or holds NaN or inf (the message gives the
+        count and the first position).
     """
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(
+            f"dtype must be float32 or float64; got {dt}. glassnet computes in float32 or "
+            "float64 only: pass dtype=np.float32 or np.float64."
+        )
     arr = np.asarray(X)
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}; pass real numbers.")
@@ -176,8 +183,8 @@ def minibatches(
     ----------
     n_samples : int
     batch_size : int or None
-        Samples per batch (the last batch may be smaller); None means one
-        full batch.
+        Samples per batch, at least 1 (the last batch may be smaller); None
+        means one full batch.
     shuffle : bool, default=True
         Draw a fresh permutation from ``rng``; otherwise contiguous slices.
     rng : numpy.random.Generator, optional
@@ -188,9 +195,24 @@ def minibatches(
     ndarray of int or slice
         Indices of one batch. Without shuffling these are slices, so
         ``X[batch]`` is a view and costs no copy.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is not a positive integer or None, or ``shuffle``
+        needs an ``rng`` that was not given.
     """
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive integer or None (one full batch); got "
+            f"{batch_size!r}. Pass the number of samples per batch, e.g. 32."
+        )
     size = n_samples if batch_size is None else min(int(batch_size), n_samples)
-    if size <= 0:
+    if size <= 0:  # no samples: no batches
         return
     if size >= n_samples:
         # One full batch: order does not change the gradient of a mean.

@@ -32,6 +32,8 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "Loss",
+    "Model",
     "TrainState",
     "evaluate",
     "train",
@@ -41,7 +43,16 @@ Array = NDArray[np.floating]
 
 
 class Model(Protocol):
-    """What ``train`` needs of a model (``glassnet.Sequential`` satisfies it)."""
+    """What :func:`train` and :func:`glassnet.check_gradients` need of a model.
+
+    A typing protocol: any object with these four methods fits, and
+    :class:`glassnet.Sequential` does. ``forward`` maps X of shape
+    (n_samples, n_features) to logits of shape (n_samples, n_classes) and
+    caches what ``backward`` needs; ``backward`` takes ``∂L/∂logits``, fills
+    the gradient arrays and returns ``∂L/∂X``; ``parameters`` and
+    ``gradients`` return dicts of *live* arrays with the same names and
+    shapes, updated in place.
+    """
 
     def forward(self, X: Array) -> Array: ...
     def backward(self, grad: Array) -> Array: ...
@@ -50,7 +61,13 @@ class Model(Protocol):
 
 
 class Loss(Protocol):
-    """What ``train`` needs of a loss."""
+    """What :func:`train` and :func:`glassnet.check_gradients` need of a loss.
+
+    A typing protocol: :class:`glassnet.SoftmaxCrossEntropy` fits.
+    ``forward(logits, y, sample_weight)`` returns the (weighted) mean loss as
+    a float; ``backward()`` returns its gradient on the logits, of the
+    logits' shape.
+    """
 
     def forward(self, logits: Any, y: Any, sample_weight: Any = None) -> float: ...
     def backward(self) -> Array: ...
@@ -341,7 +358,31 @@ def _grad_sq_norm(model: Model) -> float:
 def evaluate(
     model: Model, loss: Loss, X: Array, y: ArrayLike, sample_weight: ArrayLike | None = None
 ) -> tuple[float, float]:
-    """Loss and accuracy of ``model`` on ``(X, y)`` in one forward pass."""
+    """Loss and accuracy of ``model`` on ``(X, y)`` in one forward pass.
+
+    Parameters
+    ----------
+    model : Model
+        Maps X to logits (a :class:`glassnet.Sequential`).
+    loss : Loss
+        Gives the mean loss of the logits (a :class:`glassnet.SoftmaxCrossEntropy`).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class indices or target distributions.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the mean loss (accuracy is unweighted).
+
+    Returns
+    -------
+    loss_value : float
+    accuracy : float
+        Fraction of samples whose largest logit is at their (largest) target.
+
+    Raises
+    ------
+    ValueError
+        If the logits are not finite, or ``y`` does not fit them.
+    """
     logits = model.forward(X)
     value = loss.forward(logits, y, sample_weight)
     acc = float(np.mean(np.argmax(logits, axis=1) == _labels_of(y)))
