@@ -30,3 +30,24 @@ from glassnet.data import check_features
 def test_data_helpers_refuse_bad_settings(call: Any, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("y", "n_classes", "match"),
+    [
+        (
+            [0.0, 1.0],
+            2,
+            r"y must be 1-D integer class indices; got dtype float64 and shape "
+            r"\(2,\)\. .*LabelEncoder",
+        ),
+        ([0, 3], 3, r"y must hold indices in \[0, 3\); got values from 0 to 3\. .*n_classes"),
+        ([0, 1], 0, r"n_classes must be a positive integer; got 0\."),
+    ],
+    ids=["float-labels", "out-of-range", "no-classes"],
+)
+def test_one_hot_errors_name_expected_received_and_a_fix(
+    y: Any, n_classes: int, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        gn.one_hot(np.asarray(y), n_classes)

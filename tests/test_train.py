@@ -379,16 +379,34 @@ def test_bad_validation_sample_weight_is_refused_before_training() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"epochs": -1}, "epochs must be a non-negative integer"),
-        ({"epochs": 1, "batch_size": 0}, "batch_size must be a positive integer"),
-        ({"epochs": 1, "max_grad_norm": 0.0}, "max_grad_norm must be a positive"),
+        ({"epochs": -1}, r"epochs must be a non-negative integer; got -1\. Pass"),
+        ({"epochs": 1, "batch_size": 0}, r"batch_size must be a positive integer.*got 0\. Pass"),
+        ({"epochs": 1, "max_grad_norm": 0.0}, r"max_grad_norm must be a positive.*0\.0\. Pass"),
+        ({"epochs": 1, "l2": -1.0}, r"l2 must be a finite number >= 0; got -1\.0\. Pass 0"),
+        ({"epochs": 1, "divergence_factor": 1.0}, r"divergence_factor must .*got 1\.0\. Pass"),
+        ({"epochs": 1, "divergence_patience": 0}, r"divergence_patience must .*got 0\. Pass"),
+        ({"epochs": 1, "validation_data": (1,)}, r"validation_data must .*length 1\. Pass"),
     ],
-    ids=["epochs", "batch_size", "max_grad_norm"],
+    ids=[
+        "epochs",
+        "batch_size",
+        "max_grad_norm",
+        "l2",
+        "divergence_factor",
+        "divergence_patience",
+        "validation_data",
+    ],
 )
 def test_bad_arguments_raise(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
     model, X, y = _moons_problem()
     with pytest.raises(ValueError, match=match):
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, **kwargs)
+    with pytest.raises(ValueError, match=r"200 and 150\. Pass one label"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y[:150], epochs=1)
+    with pytest.raises(ValueError, match=r"patience must be a positive integer; got 0\. Pass"):
+        gn.EarlyStopping(patience=0)
+    with pytest.raises(ValueError, match=r"min_delta must be >= 0; got -1\. Pass 0"):
+        gn.EarlyStopping(min_delta=-1)
 
 
 def test_bad_data_raises_with_count_and_position() -> None:
@@ -535,3 +553,21 @@ def test_a_real_sigint_during_on_train_end_is_raised_after_it(epochs: int) -> No
     assert ended == ["sender", "after"]
     assert history.interrupted and history.epochs == epochs
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_names_a_missing_metric_readably() -> None:
+    model, X, y = _moons_problem()
+    with pytest.raises(
+        ValueError,
+        match=r"EarlyStopping monitors 'val_loss' but the epoch logs hold "
+        r"\['accuracy', 'loss'\]; pass validation_data",
+    ):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=2,
+            callbacks=[gn.EarlyStopping()],
+        )

@@ -148,22 +148,28 @@ def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDAr
     y : array-like of shape (n_samples,)
         Integer labels in ``[0, n_classes)``.
     n_classes : int
+        Number of classes, at least 1.
     dtype : dtype, default=np.float64
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
     """
+    if not isinstance(n_classes, (int, np.integer)) or isinstance(n_classes, bool) or n_classes < 1:
+        raise ValueError(
+            f"n_classes must be a positive integer; got {n_classes!r}. Pass the number of "
+            "classes, e.g. int(y.max()) + 1."
+        )
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(
             f"y must be 1-D integer class indices; got dtype {labels.dtype} and shape "
-            f"{labels.shape}."
+            f"{labels.shape}. Encode labels with sklearn.preprocessing.LabelEncoder."
         )
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"y must hold indices in [0, {n_classes}); got values from {labels.min()} "
-            f"to {labels.max()}."
+            f"to {labels.max()}. Check n_classes, or encode labels with LabelEncoder."
         )
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1.0

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import functional as F
+from .data import _check_sample_weight, _refuse_bad_values
 
 __all__ = ["CrossEntropy", "SoftmaxCrossEntropy", "as_target_matrix"]
 
@@ -31,7 +32,10 @@ def _check_2d_scores(values: ArrayLike, name: str) -> Array:
             f"{arr.shape}. Reshape a single sample with {name}[None, :]."
         )
     if arr.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one class column; got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} must have at least one class column; got shape {arr.shape}. The "
+            "model's last layer needs one output unit per class."
+        )
     return arr
 
 
@@ -102,36 +106,28 @@ def as_target_matrix(
         if y_arr.shape != (n_samples, n_classes):
             raise ValueError(
                 f"y given as target distributions must have shape ({n_samples}, "
-                f"{n_classes}) to match the scores; got {y_arr.shape}."
+                f"{n_classes}) to match the scores; got {y_arr.shape}. Give one row per "
+                "sample and one column per class, or pass 1-D class indices."
             )
         T = np.asarray(y_arr, dtype=dtype)
-        if not np.all(np.isfinite(T)):
-            raise ValueError("y contains NaN or inf; target rows must be finite.")
-        if np.any(T < 0):
-            raise ValueError("y target distributions must be non-negative; got a negative entry.")
+        _refuse_bad_values(
+            T,
+            "y",
+            "Target distributions must be finite and non-negative: fix or drop those rows.",
+            negative=True,
+        )
         return T, None
     raise ValueError(
         "y must be 1-D class indices or 2-D target distributions; got "
-        f"{y_arr.ndim}-D array of shape {y_arr.shape}."
+        f"{y_arr.ndim}-D array of shape {y_arr.shape}. Pass labels encoded with "
+        "sklearn.preprocessing.LabelEncoder, or rows of class probabilities."
     )
 
 
 def _sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any) -> Array | None:
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=dtype)
-    if w.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample; got {w.shape}."
-        )
-    if not np.all(np.isfinite(w)):
-        raise ValueError("sample_weight contains NaN or inf; weights must be finite.")
-    if np.any(w < 0):
-        raise ValueError(
-            "sample_weight must be non-negative; got a negative weight. "
-            "Drop samples by giving them weight 0."
-        )
-    return w
+    return _check_sample_weight(sample_weight, n_samples, dtype=dtype)
 
 
 class SoftmaxCrossEntropy:

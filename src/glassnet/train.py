@@ -203,9 +203,15 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
     ) -> None:
         if int(patience) < 1:
-            raise ValueError(f"patience must be a positive integer; got {patience!r}.")
+            raise ValueError(
+                f"patience must be a positive integer; got {patience!r}. Pass the number of "
+                "epochs to wait for an improvement, e.g. 10."
+            )
         if not (min_delta >= 0):
-            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}.")
+            raise ValueError(
+                f"min_delta must be >= 0; got {min_delta!r}. Pass 0 to count any "
+                "improvement, or a small positive margin."
+            )
         self.monitor = monitor
         self.patience = int(patience)
         self.min_delta = float(min_delta)
@@ -228,9 +234,10 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, state: TrainState) -> None:
         """Compare the monitored value with the best so far."""
         if self.monitor not in state.logs:
-            raise KeyError(
+            raise ValueError(
                 f"EarlyStopping monitors {self.monitor!r} but the epoch logs hold "
-                f"{sorted(state.logs)}; pass validation_data to train for val_* metrics."
+                f"{sorted(state.logs)}; pass validation_data to train for val_* metrics, "
+                "or monitor one of the logged names."
             )
         value = self._sign() * state.logs[self.monitor]
         if value < self.best - self.min_delta:
@@ -484,25 +491,31 @@ def train(
         arrays, so the model always holds a completed step.
     """
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
+        raise ValueError(
+            f"epochs must be a non-negative integer; got {epochs!r}. Pass the number of "
+            "passes over the data, e.g. epochs=100."
+        )
     if batch_size is not None and (
         not isinstance(batch_size, (int, np.integer))
         or isinstance(batch_size, bool)
         or batch_size < 1
     ):
         raise ValueError(
-            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}."
+            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}. "
+            "Pass the number of samples per step, e.g. 32."
         )
     if max_grad_norm is not None and not (max_grad_norm > 0 and math.isfinite(max_grad_norm)):
         raise ValueError(
-            f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}."
+            f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}. "
+            "Pass e.g. max_grad_norm=1.0, or None not to clip."
         )
     dtype = getattr(model, "dtype", np.float64)
     Xa = check_features(X, dtype=dtype)
     ya = np.asarray(y)
     if ya.shape[0] != Xa.shape[0]:
         raise ValueError(
-            f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}."
+            f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}. "
+            "Pass one label (or target row) per row of X."
         )
     wa = (
         None
@@ -514,7 +527,8 @@ def train(
         if len(validation_data) not in (2, 3):
             raise ValueError(
                 "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val); "
-                f"got a sequence of length {len(validation_data)}."
+                f"got a sequence of length {len(validation_data)}. Pass "
+                "validation_data=(X_val, y_val)."
             )
         Xv = check_features(validation_data[0], name="X_val", dtype=dtype)
         yv = np.asarray(validation_data[1])
@@ -525,7 +539,10 @@ def train(
             )
         val = (Xv, yv, wv)
     if not (l2 >= 0 and math.isfinite(l2)):
-        raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
+        raise ValueError(
+            f"l2 must be a finite number >= 0; got {l2!r}. Pass 0 for no penalty, or a "
+            "small value such as 1e-4."
+        )
     generator = as_generator(rng)
     params = model.parameters()
     grads = model.gradients()
@@ -536,11 +553,13 @@ def train(
         divergence_factor > 1 and math.isfinite(divergence_factor)
     ):
         raise ValueError(
-            f"divergence_factor must be a finite number > 1 or None; got {divergence_factor!r}."
+            f"divergence_factor must be a finite number > 1 or None; got {divergence_factor!r}. "
+            "Pass e.g. 1e3, or None to turn the runaway-loss check off."
         )
     if int(divergence_patience) < 1:
         raise ValueError(
-            f"divergence_patience must be a positive integer; got {divergence_patience!r}."
+            f"divergence_patience must be a positive integer; got {divergence_patience!r}. "
+            "Pass e.g. 3."
         )
     n = Xa.shape[0]
     n_classes = 2
