@@ -50,6 +50,21 @@ def test_defaults_fit_moons_well() -> None:
     assert np.mean(accuracies) >= 0.96, accuracies
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "logistic", "identity"])
+def test_weights_start_glorot_uniform_as_in_scikit_learn(activation: str) -> None:
+    # 2 features -> 64 hidden: Glorot's bound sqrt(6 / 66) ≈ 0.30, He's sqrt(6 / 2) ≈ 1.7.
+    X, y = _moons(0, n=100)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(64,), activation=activation, learning_rate_init=1e-12, max_iter=1
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(random_state=0).fit(X, y)
+    W0 = clf.coefs_[0]  # one step of 1e-12 leaves the initial draw
+    assert np.abs(W0).max() <= np.sqrt(6.0 / (2 + 64))
+    assert np.abs(W0).max() > 0.9 * np.sqrt(6.0 / (2 + 64))
+    assert np.abs(clf.intercepts_[0]).max() < 1e-9
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam", "adamw"])
 def test_every_solver_fits_moons(solver: str, rng: np.random.Generator) -> None:
     X, y = _moons(_seed(rng) % 1000, n=600)

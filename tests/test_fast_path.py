@@ -72,6 +72,49 @@ def test_fast_and_readable_paths_agree(
     assert h_fast.n_steps == h_read.n_steps
 
 
+# Stacks that end in an activation (whose cached output is the logits array) or
+# chain activations (the second must not overwrite the first one's cached output).
+_STACKS = {
+    "ends-tanh": lambda: [gn.Dense(5, 6, rng=1), gn.Tanh(), gn.Dense(6, 3, rng=2), gn.Tanh()],
+    "ends-relu": lambda: [gn.Dense(5, 6, rng=1), gn.ReLU(), gn.Dense(6, 3, rng=2), gn.ReLU()],
+    "ends-sigmoid": lambda: [
+        gn.Dense(5, 6, rng=1),
+        gn.Sigmoid(),
+        gn.Dense(6, 3, rng=2),
+        gn.Sigmoid(),
+    ],
+    "ends-leaky-relu": lambda: [gn.Dense(5, 3, rng=1), gn.LeakyReLU(0.1)],
+    "ends-identity": lambda: [gn.Dense(5, 3, rng=1), gn.Identity()],
+    "ends-softmax": lambda: [gn.Dense(5, 3, rng=1), gn.Softmax()],
+    "tanh-tanh": lambda: [gn.Dense(5, 6, rng=1), gn.Tanh(), gn.Tanh(), gn.Dense(6, 3, rng=2)],
+    "relu-tanh": lambda: [gn.Dense(5, 6, rng=1), gn.ReLU(), gn.Tanh(), gn.Dense(6, 3, rng=2)],
+    "tanh-relu": lambda: [gn.Dense(5, 6, rng=1), gn.Tanh(), gn.ReLU(), gn.Dense(6, 3, rng=2)],
+    "sigmoid-tanh": lambda: [
+        gn.Dense(5, 6, rng=1),
+        gn.Sigmoid(),
+        gn.Tanh(),
+        gn.Dense(6, 3, rng=2),
+    ],
+    "identity-first": lambda: [gn.Identity(), gn.Tanh(), gn.Dense(5, 3, rng=1), gn.Tanh()],
+}
+
+
+@pytest.mark.parametrize("batch_size", [None, 32], ids=["full-batch", "minibatch"])
+@pytest.mark.parametrize("stack", sorted(_STACKS))
+def test_fast_and_readable_paths_agree_for_any_layer_stack(
+    stack: str, batch_size: int | None, rng: np.random.Generator
+) -> None:
+    X, y = _problem(rng, 3)
+    X_copy = X.copy()
+    runs = []
+    for loss in (gn.SoftmaxCrossEntropy(), ReadableLoss()):
+        model = gn.Sequential(_STACKS[stack]())
+        gn.train(model, loss, gn.SGD(0.5), X, y, epochs=3, batch_size=batch_size, rng=2)
+        runs.append(model.flat_params.copy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(X, X_copy)
+
+
 def test_fast_path_leaves_the_callers_data_alone(rng: np.random.Generator) -> None:
     X, y = _problem(rng, 3)
     X_copy = X.copy()
@@ -144,7 +187,7 @@ def test_fused_loss_matches_forward_and_backward(rng: np.random.Generator) -> No
 
 @pytest.mark.parametrize("opt", sorted(_optimizers()))
 def test_flat_optimizer_step_equals_the_per_array_rule(opt: str, rng: np.random.Generator) -> None:
-    from glassnet.train import _FlatView
+    from glassnet._fastpath import _FlatView
 
     models = [gn.mlp([3, 6, 2], rng=0) for _ in range(2)]
     opts = [_optimizers()[opt]() for _ in range(2)]  # type: ignore[operator]

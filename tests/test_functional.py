@@ -30,6 +30,19 @@ def test_log_softmax_is_finite_and_exact_for_extreme_logits(z: list[float]) -> N
     np.testing.assert_allclose(np.exp(logp).sum(), 1.0, atol=1e-15)
 
 
+def test_log_softmax_of_undefined_rows_is_nan_without_a_warning() -> None:
+    inf = np.inf
+    z = np.array([[-inf, -inf, -inf], [0.0, -inf, 1.0], [inf, 0.0, 0.0], [np.nan, 0.0, 0.0]])
+    out = gn.log_softmax(z)  # warnings are errors: this must not warn
+    # A row of all -inf, or one holding +inf or NaN, has no softmax: NaN marks it.
+    assert np.all(np.isnan(out[[0, 2, 3]]))
+    # -inf among finite logits is a probability of exactly 0: log-probability -inf.
+    np.testing.assert_allclose(out[1], [-np.log1p(np.e), -inf, 1 - np.log1p(np.e)])
+    np.testing.assert_allclose(gn.softmax(z)[1], np.exp(out[1]))
+    # Finite logits whose gap overflows: the far one's log-probability is -inf.
+    np.testing.assert_array_equal(gn.log_softmax([[9e307, -1.3e308]]), [[0.0, -np.inf]])
+
+
 def test_log_softmax_matches_naive_formula_on_moderate_logits(rng: np.random.Generator) -> None:
     z = rng.normal(size=(50, 4))
     naive = np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))

@@ -98,10 +98,57 @@ def test_layers_keep_their_dtype(dtype: type, rng: np.random.Generator) -> None:
     assert all(g.dtype == dtype for g in model.gradients().values())
 
 
+@pytest.mark.parametrize("given", [np.float64, np.int64, np.float32], ids=["f64", "int", "f32"])
+def test_a_float32_model_computes_in_float32_whatever_the_input(
+    given: type, rng: np.random.Generator
+) -> None:
+    model = gn.mlp([2, 8, 3], "tanh", rng=rng, dtype=np.float32)
+    X = (rng.normal(size=(5, 2)) * 3).astype(given)
+    out = model.forward(X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, model.forward(X.astype(np.float32)), rtol=1e-6)
+    dX = model.backward(np.ones_like(out))
+    assert dX.dtype == np.float32
+
+    seen: list[np.dtype] = []
+
+    class Spy(gn.SoftmaxCrossEntropy):
+        def forward(self, logits, y, sample_weight=None):  # type: ignore[no-untyped-def]
+            seen.append(np.asarray(logits).dtype)
+            return super().forward(logits, y, sample_weight)
+
+    gn.evaluate(model, Spy(), X, np.array([0, 1, 2, 0, 1]))
+    assert seen == [np.dtype(np.float32)]
+
+
 def test_same_seed_same_weights() -> None:
     a = gn.mlp([2, 16, 2], rng=np.random.default_rng(7))
     b = gn.mlp([2, 16, 2], rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a.flat_params, b.flat_params)
+
+
+@pytest.mark.parametrize(
+    ("activation", "init", "expected"),
+    [
+        ("relu", None, "he_uniform"),
+        ("leaky_relu", None, "he_uniform"),
+        ("tanh", None, "glorot_uniform"),
+        ("relu", "glorot_uniform", "glorot_uniform"),
+        ("tanh", "he_normal", "he_normal"),
+    ],
+)
+def test_mlp_init_chooses_the_weight_rule(activation: str, init: str | None, expected: str) -> None:
+    model = gn.mlp([3, 5, 2], activation, rng=7, init=init)
+    generator = np.random.default_rng(7)
+    want = [
+        gn.Dense(3, 5, rng=generator, init=expected).W,
+        gn.Dense(5, 2, rng=generator, init=expected).W,
+    ]
+    np.testing.assert_array_equal(model.parameters()["0.W"], want[0])
+    np.testing.assert_array_equal(model.parameters()["2.W"], want[1])
+    assert not model.parameters()["0.b"].any()
+    with pytest.raises(ValueError, match=r"init must be one of .*or None; got 'orthogonal'"):
+        gn.mlp([3, 2], init="orthogonal")
 
 
 def test_dense_rejects_bad_sizes_and_dtypes() -> None:
@@ -118,6 +165,15 @@ def test_dense_rejects_bad_sizes_and_dtypes() -> None:
 def test_sequential_rejects_mixed_dtypes(rng: np.random.Generator) -> None:
     with pytest.raises(ValueError, match="share one dtype"):
         gn.Sequential([gn.Dense(2, 2, rng=rng), gn.Dense(2, 2, rng=rng, dtype=np.float32)])
+
+
+def test_a_nested_sequential_is_refused_with_a_way_out(rng: np.random.Generator) -> None:
+    inner = gn.Sequential([gn.Dense(2, 3, rng=rng), gn.Tanh()])
+    # Nested, its parameters would be invisible to parameters() and never trained.
+    with pytest.raises(TypeError, match=r"layers\[0\] is a Sequential.*Sequential\(\[\*inner"):
+        gn.Sequential([inner, gn.Dense(3, 2, rng=rng)])
+    flat = gn.Sequential([*inner, gn.Dense(3, 2, rng=rng)])  # the advised way out
+    assert list(flat.parameters()) == ["0.W", "0.b", "2.W", "2.b"]
 
 
 def test_backward_before_forward_explains(rng: np.random.Generator) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -146,9 +148,9 @@ def test_loss_errors_name_the_argument() -> None:
         loss.forward(np.zeros(3), np.array([0]))
     with pytest.raises(ValueError, match="y holds class index 3, outside"):
         loss.forward(np.zeros((2, 3)), np.array([0, 3]))
-    with pytest.raises(ValueError, match=r"sample_weight must be non-negative"):
+    with pytest.raises(ValueError, match=r"sample_weight contains 1 negative value\(s\).*weight 0"):
         loss.forward(np.zeros((2, 3)), np.array([0, 1]), np.array([1.0, -1.0]))
-    with pytest.raises(ValueError, match=r"sample_weight contains NaN"):
+    with pytest.raises(ValueError, match=r"sample_weight contains 1 NaN value\(s\).*position 1"):
         loss.forward(np.zeros((2, 3)), np.array([0, 1]), np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         gn.SoftmaxCrossEntropy(label_smoothing=1.0)
@@ -156,3 +158,67 @@ def test_loss_errors_name_the_argument() -> None:
         gn.SoftmaxCrossEntropy(class_weight=[1, 1]).forward(np.zeros((1, 3)), np.array([0]))
     with pytest.raises(RuntimeError, match="before forward"):
         gn.SoftmaxCrossEntropy().backward()
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan], ids=["inf", "-inf", "nan"])
+def test_non_finite_logits_raise_a_clear_error(bad: float) -> None:
+    logits = np.zeros((4, 3))
+    logits[2, 1] = bad
+    for loss in (gn.SoftmaxCrossEntropy(), gn.SoftmaxCrossEntropy(label_smoothing=0.1)):
+        with pytest.raises(
+            ValueError, match=r"logits contain 1 non-finite value\(s\), the first in row 2.*Scale"
+        ):
+            loss.forward(logits, np.array([0, 1, 2, 0]))
+    model = gn.Sequential([gn.Dense(2, 3, rng=0)])
+    model.parameters()["0.b"][0] = np.inf  # every sample's first logit is inf
+    with pytest.raises(
+        ValueError, match=r"logits contain 2 non-finite value\(s\), the first in row 0"
+    ):
+        gn.evaluate(model, gn.SoftmaxCrossEntropy(), np.ones((2, 2)), [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("logits", "y", "match"),
+    [
+        (
+            np.zeros((2, 0)),
+            [0, 1],
+            r"logits must have at least one class column; got shape "
+            r"\(2, 0\)\. .*output unit",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.zeros((2, 2)),
+            r"y given as target distributions must have shape "
+            r"\(2, 3\).*got \(2, 2\)\. .*one column per class",
+        ),
+        (
+            np.zeros((2, 3)),
+            [[0, 1, 0], [np.nan, 0, 1]],
+            r"y contains 1 NaN value\(s\), the "
+            r"first at position \(1, 0\)\. .*finite",
+        ),
+        (
+            np.zeros((2, 3)),
+            [[0, 1, 0], [0, -1, 1]],
+            r"y contains 1 negative value\(s\), the "
+            r"first at position \(1, 1\)\. .*non-negative",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.zeros((2, 3, 1)),
+            r"y must be 1-D class indices or 2-D target "
+            r"distributions; got 3-D .*shape \(2, 3, 1\)\. .*LabelEncoder",
+        ),
+        (
+            np.zeros((2, 3)),
+            [0.5, 1],
+            r"y given as a 1-D array must hold integer class indices; "
+            r"got dtype float64",
+        ),
+    ],
+    ids=["no-columns", "targets-shape", "targets-nan", "targets-negative", "y-3d", "y-float"],
+)
+def test_target_errors_name_expected_received_and_a_fix(logits: Any, y: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        gn.SoftmaxCrossEntropy().forward(logits, y)

@@ -330,7 +330,10 @@ def test_huge_features_at_predict(Xy: tuple[np.ndarray, np.ndarray]) -> None:
     est = _fitted(X, y)
     proba = est.predict_proba(X * 1e300)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
-    relu = _est(activation="relu").fit(X, y)  # no saturation: the logits overflow
+    relu = _est(activation="relu").fit(X, y)  # no saturation: huge inputs, huge logits
+    # Finite logits a whole float range apart still give probabilities.
+    assert np.allclose(relu.predict_proba(np.full((1, 3), 1e308)).sum(axis=1), 1)
+    relu.coefs_[-1] = relu.coefs_[-1] * 1e3  # now they overflow
     with pytest.raises(ValueError, match=r"logits of 1 sample\(s\) are not finite.*row 0"):
         relu.predict_proba(np.full((1, 3), 1e308))
 

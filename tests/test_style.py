@@ -28,3 +28,16 @@ def test_tool_is_clean(command: list[str]) -> None:
         command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_library_never_validates_with_assert() -> None:
+    # ``python -O`` strips assert statements: glassnet raises instead (DESIGN.md, Errors).
+    import ast
+
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "src" / "glassnet").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assert)
+    ]
+    assert found == []

@@ -202,17 +202,25 @@ def test_non_finite_loss_mid_training_keeps_the_last_good_step() -> None:
             out = super().forward(X)
             return out * np.inf if self.calls == 3 else out  # the third step overflows
 
-    model = gn.Sequential([Overflowing(2, 2, rng=0)])
-    good: list[np.ndarray] = []
+    class ReadableLoss(gn.SoftmaxCrossEntropy):
+        """Not exactly SoftmaxCrossEntropy: train takes the readable step."""
 
     class Snap(gn.Callback):
-        def on_batch_end(self, state: gn.TrainState) -> None:
-            good.append(state.model.flat_params.copy())
+        def __init__(self) -> None:
+            self.good: list[np.ndarray] = []
 
-    with pytest.raises(gn.TrainingDivergedError, match=r"epoch 3, batch 1: the loss is not finite"):
-        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.5), X, y, epochs=5, callbacks=[Snap()])
-    assert len(good) == 2
-    np.testing.assert_array_equal(model.flat_params, good[-1])
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            self.good.append(state.model.flat_params.copy())
+
+    for loss in (gn.SoftmaxCrossEntropy(), ReadableLoss()):
+        model = gn.Sequential([Overflowing(2, 2, rng=0)])
+        snap = Snap()
+        with pytest.raises(
+            gn.TrainingDivergedError, match=r"epoch 3, batch 1: the loss is not finite"
+        ):
+            gn.train(model, loss, gn.SGD(0.5), X, y, epochs=5, callbacks=[snap])
+        assert len(snap.good) == 2
+        np.testing.assert_array_equal(model.flat_params, snap.good[-1])
 
 
 def test_runaway_loss_is_caught_and_the_last_good_epoch_restored() -> None:
@@ -322,18 +330,83 @@ def test_sample_weight_zero_removes_a_sample() -> None:
 
 
 @pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (np.ones(500), r"sample_weight must have shape \(200,\).*got shape \(500,\).*Pass"),
+        (np.ones((200, 1)), r"sample_weight must have shape \(200,\).*got shape \(200, 1\)"),
+        (np.r_[np.ones(199), np.nan], r"sample_weight contains 1 NaN value\(s\).*position 199"),
+        (np.r_[np.inf, np.ones(199)], r"sample_weight contains 1 inf value\(s\).*position 0"),
+        (np.r_[np.ones(198), -1.0, -2.0], r"sample_weight contains 2 negative value\(s\)"),
+        (np.array(["a"] * 200), r"sample_weight must hold real numbers.*got dtype <U1"),
+    ],
+    ids=["too-long", "2-d", "nan", "inf", "negative", "text"],
+)
+def test_bad_sample_weight_is_refused_before_training(weights: np.ndarray, match: str) -> None:
+    model, X, y = _moons_problem()
+    before = model.flat_params.copy()
+    for readable in (False, True):  # the fast path is off with weights, and on for shuffling
+        with pytest.raises(ValueError, match=match):
+            gn.train(
+                model,
+                gn.SoftmaxCrossEntropy(label_smoothing=0.1 if readable else 0.0),
+                gn.SGD(0.1),
+                X,
+                y,
+                epochs=1,
+                batch_size=64,
+                rng=0,
+                sample_weight=weights,
+            )
+    np.testing.assert_array_equal(model.flat_params, before)
+
+
+def test_bad_validation_sample_weight_is_refused_before_training() -> None:
+    model, X, y = _moons_problem()
+    before = model.flat_params.copy()
+    with pytest.raises(ValueError, match=r"sample_weight_val must have shape \(20,\)"):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=1,
+            validation_data=(X[:20], y[:20], np.ones(7)),
+        )
+    np.testing.assert_array_equal(model.flat_params, before)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"epochs": -1}, "epochs must be a non-negative integer"),
-        ({"epochs": 1, "batch_size": 0}, "batch_size must be a positive integer"),
-        ({"epochs": 1, "max_grad_norm": 0.0}, "max_grad_norm must be a positive"),
+        ({"epochs": -1}, r"epochs must be a non-negative integer; got -1\. Pass"),
+        ({"epochs": 1, "batch_size": 0}, r"batch_size must be a positive integer.*got 0\. Pass"),
+        ({"epochs": 1, "max_grad_norm": 0.0}, r"max_grad_norm must be a positive.*0\.0\. Pass"),
+        ({"epochs": 1, "l2": -1.0}, r"l2 must be a finite number >= 0; got -1\.0\. Pass 0"),
+        ({"epochs": 1, "divergence_factor": 1.0}, r"divergence_factor must .*got 1\.0\. Pass"),
+        ({"epochs": 1, "divergence_patience": 0}, r"divergence_patience must .*got 0\. Pass"),
+        ({"epochs": 1, "validation_data": (1,)}, r"validation_data must .*length 1\. Pass"),
     ],
-    ids=["epochs", "batch_size", "max_grad_norm"],
+    ids=[
+        "epochs",
+        "batch_size",
+        "max_grad_norm",
+        "l2",
+        "divergence_factor",
+        "divergence_patience",
+        "validation_data",
+    ],
 )
 def test_bad_arguments_raise(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
     model, X, y = _moons_problem()
     with pytest.raises(ValueError, match=match):
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, **kwargs)
+    with pytest.raises(ValueError, match=r"200 and 150\. Pass one label"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y[:150], epochs=1)
+    with pytest.raises(ValueError, match=r"patience must be a positive integer; got 0\. Pass"):
+        gn.EarlyStopping(patience=0)
+    with pytest.raises(ValueError, match=r"min_delta must be >= 0; got -1\. Pass 0"):
+        gn.EarlyStopping(min_delta=-1)
 
 
 def test_bad_data_raises_with_count_and_position() -> None:
@@ -445,3 +518,56 @@ def test_a_real_sigint_is_held_until_the_step_is_complete() -> None:
     np.testing.assert_array_equal(model.flat_params, steps[-1])
     assert np.all(steps[-1] != steps[-2])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("epochs", [0, 2], ids=["no-epochs", "two-epochs"])
+def test_a_real_sigint_during_on_train_end_is_raised_after_it(epochs: int) -> None:
+    import os
+    import signal
+
+    model, X, y = _moons_problem()
+    history = gn.History()
+    ended: list[str] = []
+
+    class SendSigint(gn.Callback):
+        def on_train_end(self, state: gn.TrainState) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            ended.append("sender")
+
+    class After(gn.Callback):
+        def on_train_end(self, state: gn.TrainState) -> None:
+            ended.append("after")
+
+    with pytest.raises(KeyboardInterrupt):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=epochs,
+            history=history,
+            callbacks=[SendSigint(), After()],
+        )
+    # Held back until every on_train_end had run, then raised, not dropped.
+    assert ended == ["sender", "after"]
+    assert history.interrupted and history.epochs == epochs
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_names_a_missing_metric_readably() -> None:
+    model, X, y = _moons_problem()
+    with pytest.raises(
+        ValueError,
+        match=r"EarlyStopping monitors 'val_loss' but the epoch logs hold "
+        r"\['accuracy', 'loss'\]; pass validation_data",
+    ):
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.SGD(0.1),
+            X,
+            y,
+            epochs=2,
+            callbacks=[gn.EarlyStopping()],
+        )

@@ -60,9 +60,16 @@ def check_features(
     Raises
     ------
     ValueError
-        If ``X`` is not 2-D, is empty, is complex or non-numeric, or holds NaN
-        or inf (the message gives the count and the first position).
+        If ``dtype`` is not float32 or float64, or ``X`` is not 2-D, is empty,
+        is complex or non-numeric, or holds NaN or inf (the message gives the
+        count and the first position).
     """
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(
+            f"dtype must be float32 or float64; got {dt}. glassnet computes in float32 or "
+            "float64 only: pass dtype=np.float32 or np.float64."
+        )
     arr = np.asarray(X)
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}; pass real numbers.")
@@ -103,6 +110,36 @@ def check_features(
     return out
 
 
+def _check_sample_weight(
+    sample_weight: ArrayLike, n_samples: int, *, dtype: DTypeLike, name: str = "sample_weight"
+) -> NDArray[np.floating]:
+    """Validate per-sample weights: shape ``(n_samples,)``, finite, ``>= 0``.
+
+    Returns the weights as a ``dtype`` array; raises ``ValueError`` naming
+    ``name``, what was expected, what came, and what to do.
+    """
+    try:
+        w = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError):
+        got = np.asarray(sample_weight).dtype
+        raise ValueError(
+            f"{name} must hold real numbers, one weight per sample; got dtype {got}. "
+            "Pass a 1-D float array."
+        ) from None
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), one weight per sample; got shape "
+            f"{w.shape}. Pass a 1-D array with one weight per row of the data."
+        )
+    _refuse_bad_values(
+        w,
+        name,
+        "Weights must be finite and >= 0: give a sample weight 0 to leave it out.",
+        negative=True,
+    )
+    return w
+
+
 def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDArray[np.floating]:
     """One-hot encode integer class indices.
 
@@ -111,22 +148,28 @@ def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDAr
     y : array-like of shape (n_samples,)
         Integer labels in ``[0, n_classes)``.
     n_classes : int
+        Number of classes, at least 1.
     dtype : dtype, default=np.float64
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
     """
+    if not isinstance(n_classes, (int, np.integer)) or isinstance(n_classes, bool) or n_classes < 1:
+        raise ValueError(
+            f"n_classes must be a positive integer; got {n_classes!r}. Pass the number of "
+            "classes, e.g. int(y.max()) + 1."
+        )
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(
             f"y must be 1-D integer class indices; got dtype {labels.dtype} and shape "
-            f"{labels.shape}."
+            f"{labels.shape}. Encode labels with sklearn.preprocessing.LabelEncoder."
         )
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"y must hold indices in [0, {n_classes}); got values from {labels.min()} "
-            f"to {labels.max()}."
+            f"to {labels.max()}. Check n_classes, or encode labels with LabelEncoder."
         )
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1.0
@@ -146,8 +189,8 @@ def minibatches(
     ----------
     n_samples : int
     batch_size : int or None
-        Samples per batch (the last batch may be smaller); None means one
-        full batch.
+        Samples per batch, at least 1 (the last batch may be smaller); None
+        means one full batch.
     shuffle : bool, default=True
         Draw a fresh permutation from ``rng``; otherwise contiguous slices.
     rng : numpy.random.Generator, optional
@@ -158,9 +201,24 @@ def minibatches(
     ndarray of int or slice
         Indices of one batch. Without shuffling these are slices, so
         ``X[batch]`` is a view and costs no copy.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is not a positive integer or None, or ``shuffle``
+        needs an ``rng`` that was not given.
     """
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive integer or None (one full batch); got "
+            f"{batch_size!r}. Pass the number of samples per batch, e.g. 32."
+        )
     size = n_samples if batch_size is None else min(int(batch_size), n_samples)
-    if size <= 0:
+    if size <= 0:  # no samples: no batches
         return
     if size >= n_samples:
         # One full batch: order does not change the gradient of a mean.

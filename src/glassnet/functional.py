@@ -104,9 +104,22 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> Array:
     -------
     ndarray of the same shape as ``z``
         ``log softmax(z)``; every entry is ≤ 0.
+
+    Notes
+    -----
+    A ``-inf`` logit among finite ones is a probability of exactly 0: its
+    log-probability is ``-inf``, as is one so far below the maximum that the
+    difference exceeds the float range. A row holding NaN or ``+inf``, or only
+    ``-inf``, has no defined softmax: its entries are NaN, without a warning.
+    Callers that need an answer (the losses, the estimator's predictions)
+    check their logits and raise ``ValueError`` instead.
     """
     z = _as_float(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    # inf - inf (rows of all -inf, or holding +inf) gives NaN: the undefined rows.
+    # A finite difference beyond the float range (1e308 - (-1e308)) rounds to
+    # -inf: a log-probability too small to represent, exp of which is exactly 0.
+    with np.errstate(invalid="ignore", over="ignore"):
+        shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
@@ -239,9 +252,13 @@ def leaky_relu_grad(x: Array, negative_slope: float = 0.01) -> Array:
 def sigmoid(x: Array) -> Array:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, overflow-safe.
 
-    Written as ``exp(-log1p(exp(-|x|)))`` on the positive side and
-    ``1 - that`` on the negative side, so ``exp`` only ever sees ``-|x|`` and
-    cannot overflow for any finite input.
+    Computed from ``e = exp(-|x|)``, which lies in (0, 1] and cannot overflow:
+
+    * for ``x ≥ 0``: ``σ(x) = 1 / (1 + e)``, the formula itself;
+    * for ``x < 0``: ``σ(x) = e / (1 + e)``, the formula with top and bottom
+      multiplied by ``exp(x)`` (here ``e = exp(x)``).
+
+    So ``exp`` only ever sees ``-|x|``, for any finite input.
     """
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     pos = 1.0 / (1.0 + e)  # σ(|x|)

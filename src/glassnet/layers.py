@@ -31,6 +31,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "mlp",
 ]
 
 Array = NDArray[np.floating]
@@ -395,7 +396,8 @@ class Sequential(Layer):
     Parameters
     ----------
     layers : iterable of Layer
-        The layers, first to last.
+        The layers, first to last. A nested ``Sequential`` is refused
+        (``TypeError``): splice its layers in with ``Sequential([*inner, ...])``.
 
     Attributes
     ----------
@@ -419,7 +421,16 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
-                    f"layers[{i}] must be a glassnet Layer; got {type(layer).__name__}."
+                    f"layers[{i}] must be a glassnet Layer; got {type(layer).__name__}. "
+                    "Wrap other callables in a Layer subclass with forward and backward."
+                )
+            if isinstance(layer, Sequential):
+                # Its parameters live in its own layers, which this Sequential
+                # would neither name nor pack: they would never be trained.
+                raise TypeError(
+                    f"layers[{i}] is a Sequential; got a nested Sequential, but a "
+                    "Sequential takes plain layers (a nested one would never be trained). "
+                    "Splice its layers in instead: Sequential([*inner, ...])."
                 )
         self._pack()
 
@@ -455,7 +466,14 @@ class Sequential(Layer):
         return self.flat_params.dtype
 
     def forward(self, X: Array) -> Array:
-        """Run every layer's forward; return the last output."""
+        """Run every layer's forward; return the last output.
+
+        ``X`` is first cast to the model's dtype (free when it already has it),
+        so a float32 model computes, and returns, float32 for any input. A
+        stack without parameters keeps the input's dtype.
+        """
+        if self._names:
+            X = np.asarray(X, dtype=self.flat_params.dtype)
         for layer in self.layers:
             X = layer.forward(X)
         return X
@@ -471,13 +489,18 @@ class Sequential(Layer):
 
         The layers glassnet ships work in place in ``ws``; any other layer (or a
         subclass that overrides ``forward``) runs its own ``forward``. The result
-        is a buffer that the next step overwrites.
+        is a buffer that the next step overwrites; a Dense layer's output buffer
+        when the stack ends in a Dense, else possibly an array that the last
+        layer cached for its backward (so the caller must not overwrite it).
         """
-        owned = False  # may X be overwritten? Never the caller's data.
+        # May the next layer overwrite X? Never the caller's data, and never an
+        # activation's output: Tanh and ReLU cache it for backward. A Dense layer
+        # caches its input, so its output buffer is free.
+        owned = False
         for layer in self.layers:
             if type(layer) in _FAST_LAYERS:
                 X = layer._forward_fast(X, ws, owned)  # type: ignore[attr-defined]
-                owned = True
+                owned = type(layer) is Dense
             else:
                 X = layer.forward(X)
                 owned = False
@@ -557,6 +580,7 @@ def mlp(
     *,
     rng: np.random.Generator | int | None = None,
     dtype: DTypeLike = np.float64,
+    init: str | None = None,
 ) -> Sequential:
     """Build ``Dense → activation → ... → Dense`` (logits out, no softmax).
 
@@ -565,11 +589,15 @@ def mlp(
     sizes : sequence of int
         Layer widths from input to output, e.g. ``[2, 32, 2]``.
     activation : {"tanh", "relu", "leaky_relu", "sigmoid", "identity"}, default="tanh"
-        Hidden activation. Relu-family layers get He initialisation, the
-        others Glorot.
+        Hidden activation.
     rng : Generator, int or None, default=None
         Source of the initial weights.
     dtype : {np.float64, np.float32}, default=np.float64
+    init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"} or None, \
+            default=None
+        Weight initialiser of every Dense layer (biases start at zero). None
+        chooses by activation: He uniform for the relu family, Glorot
+        uniform for the others.
 
     Returns
     -------
@@ -582,8 +610,14 @@ def mlp(
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width; got {sizes!r}.")
+    if init is None:
+        init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    elif init not in INITIALIZERS:
+        raise ValueError(
+            f"init must be one of {sorted(INITIALIZERS)} or None; got {init!r}. None picks "
+            "He for relu-family activations and Glorot otherwise."
+        )
     generator = as_generator(rng)
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(Dense(n_in, n_out, rng=generator, dtype=dtype, init=init))

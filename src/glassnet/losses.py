@@ -9,12 +9,13 @@ gradient of exactly that number.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import functional as F
+from .data import _check_sample_weight, _refuse_bad_values
 
 __all__ = ["CrossEntropy", "SoftmaxCrossEntropy", "as_target_matrix"]
 
@@ -31,8 +32,24 @@ def _check_2d_scores(values: ArrayLike, name: str) -> Array:
             f"{arr.shape}. Reshape a single sample with {name}[None, :]."
         )
     if arr.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one class column; got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} must have at least one class column; got shape {arr.shape}. The "
+            "model's last layer needs one output unit per class."
+        )
     return arr
+
+
+def _check_finite_logits(z: Array) -> None:
+    """Raise ``ValueError`` if any logit is NaN or ±inf (their softmax is undefined)."""
+    bad = ~np.isfinite(z)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(
+            f"logits contain {int(bad.sum())} non-finite value(s), the first in row {row}: "
+            f"expected finite scores, got {np.array2string(z[row], threshold=6)}. The "
+            "softmax of such a row is undefined. Scale the features (StandardScaler) or "
+            "lower the learning rate."
+        )
 
 
 def as_target_matrix(
@@ -89,36 +106,28 @@ def as_target_matrix(
         if y_arr.shape != (n_samples, n_classes):
             raise ValueError(
                 f"y given as target distributions must have shape ({n_samples}, "
-                f"{n_classes}) to match the scores; got {y_arr.shape}."
+                f"{n_classes}) to match the scores; got {y_arr.shape}. Give one row per "
+                "sample and one column per class, or pass 1-D class indices."
             )
         T = np.asarray(y_arr, dtype=dtype)
-        if not np.all(np.isfinite(T)):
-            raise ValueError("y contains NaN or inf; target rows must be finite.")
-        if np.any(T < 0):
-            raise ValueError("y target distributions must be non-negative; got a negative entry.")
+        _refuse_bad_values(
+            T,
+            "y",
+            "Target distributions must be finite and non-negative: fix or drop those rows.",
+            negative=True,
+        )
         return T, None
     raise ValueError(
         "y must be 1-D class indices or 2-D target distributions; got "
-        f"{y_arr.ndim}-D array of shape {y_arr.shape}."
+        f"{y_arr.ndim}-D array of shape {y_arr.shape}. Pass labels encoded with "
+        "sklearn.preprocessing.LabelEncoder, or rows of class probabilities."
     )
 
 
 def _sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any) -> Array | None:
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=dtype)
-    if w.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample; got {w.shape}."
-        )
-    if not np.all(np.isfinite(w)):
-        raise ValueError("sample_weight contains NaN or inf; weights must be finite.")
-    if np.any(w < 0):
-        raise ValueError(
-            "sample_weight must be non-negative; got a negative weight. "
-            "Drop samples by giving them weight 0."
-        )
-    return w
+    return _check_sample_weight(sample_weight, n_samples, dtype=dtype)
 
 
 class SoftmaxCrossEntropy:
@@ -194,8 +203,15 @@ class SoftmaxCrossEntropy:
         -------
         float
             ``Σ_i w_i L_i / Σ_i w_i`` (0.0 if every weight is zero).
+
+        Raises
+        ------
+        ValueError
+            If a logit is NaN or ±inf (the message gives the count and the
+            first row), or ``y`` / ``sample_weight`` do not fit the logits.
         """
         z = _check_2d_scores(logits, "logits")
+        _check_finite_logits(z)
         n, k = z.shape
         if self.class_weight is not None and self.class_weight.shape[0] != k:
             raise ValueError(
@@ -208,8 +224,10 @@ class SoftmaxCrossEntropy:
         fast = y_arr.ndim == 1 and self.label_smoothing == 0.0
         if fast:
             T: Array | None = None
-            labels: NDArray[np.intp] | None = as_target_matrix(y_arr, n, k, z.dtype)[1]
-            assert labels is not None
+            # 1-D y always comes back as indices (the second item is never None).
+            labels: NDArray[np.intp] | None = cast(
+                "NDArray[np.intp]", as_target_matrix(y_arr, n, k, z.dtype)[1]
+            )
             per_sample = -logp[np.arange(n), labels]
             if self.class_weight is not None:
                 cwi = self.class_weight.astype(z.dtype)[labels]
@@ -251,9 +269,8 @@ class SoftmaxCrossEntropy:
         n = grad.shape[0]
         if total <= 0 or n == 0:
             return np.zeros_like(grad)
-        if T is None:
-            assert labels is not None
-            grad[np.arange(n), labels] -= 1.0  # ŷ - y for one-hot y
+        if T is None:  # forward kept the hard labels instead of a target matrix
+            grad[np.arange(n), cast("NDArray[np.intp]", labels)] -= 1.0  # ŷ - y for one-hot y
         else:
             grad *= T.sum(axis=1, keepdims=True)  # ŷ · Σ_k y_k
             grad -= T

@@ -17,12 +17,13 @@ import signal
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .data import check_features, minibatches
+from ._fastpath import _FastPath, _FlatView
+from .data import _check_sample_weight, check_features, minibatches
 from .exceptions import TrainingDivergedError
 from .init import as_generator
 from .optim import Optimizer
@@ -31,6 +32,8 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "Loss",
+    "Model",
     "TrainState",
     "evaluate",
     "train",
@@ -40,7 +43,16 @@ Array = NDArray[np.floating]
 
 
 class Model(Protocol):
-    """What ``train`` needs of a model (``glassnet.Sequential`` satisfies it)."""
+    """What :func:`train` and :func:`glassnet.check_gradients` need of a model.
+
+    A typing protocol: any object with these four methods fits, and
+    :class:`glassnet.Sequential` does. ``forward`` maps X of shape
+    (n_samples, n_features) to logits of shape (n_samples, n_classes) and
+    caches what ``backward`` needs; ``backward`` takes ``∂L/∂logits``, fills
+    the gradient arrays and returns ``∂L/∂X``; ``parameters`` and
+    ``gradients`` return dicts of *live* arrays with the same names and
+    shapes, updated in place.
+    """
 
     def forward(self, X: Array) -> Array: ...
     def backward(self, grad: Array) -> Array: ...
@@ -49,7 +61,13 @@ class Model(Protocol):
 
 
 class Loss(Protocol):
-    """What ``train`` needs of a loss."""
+    """What :func:`train` and :func:`glassnet.check_gradients` need of a loss.
+
+    A typing protocol: :class:`glassnet.SoftmaxCrossEntropy` fits.
+    ``forward(logits, y, sample_weight)`` returns the (weighted) mean loss as
+    a float; ``backward()`` returns its gradient on the logits, of the
+    logits' shape.
+    """
 
     def forward(self, logits: Any, y: Any, sample_weight: Any = None) -> float: ...
     def backward(self) -> Array: ...
@@ -185,9 +203,15 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
     ) -> None:
         if int(patience) < 1:
-            raise ValueError(f"patience must be a positive integer; got {patience!r}.")
+            raise ValueError(
+                f"patience must be a positive integer; got {patience!r}. Pass the number of "
+                "epochs to wait for an improvement, e.g. 10."
+            )
         if not (min_delta >= 0):
-            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}.")
+            raise ValueError(
+                f"min_delta must be >= 0; got {min_delta!r}. Pass 0 to count any "
+                "improvement, or a small positive margin."
+            )
         self.monitor = monitor
         self.patience = int(patience)
         self.min_delta = float(min_delta)
@@ -210,9 +234,10 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, state: TrainState) -> None:
         """Compare the monitored value with the best so far."""
         if self.monitor not in state.logs:
-            raise KeyError(
+            raise ValueError(
                 f"EarlyStopping monitors {self.monitor!r} but the epoch logs hold "
-                f"{sorted(state.logs)}; pass validation_data to train for val_* metrics."
+                f"{sorted(state.logs)}; pass validation_data to train for val_* metrics, "
+                "or monitor one of the logged names."
             )
         value = self._sign() * state.logs[self.monitor]
         if value < self.best - self.min_delta:
@@ -264,10 +289,19 @@ class _InterruptGuard:
             self.pending = False
             raise KeyboardInterrupt
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             self._installed = False
+        if exc_type is None:
+            # A Ctrl-C that arrived after the last check (during on_train_end,
+            # say) is raised now rather than dropped with the handler.
+            self.check()
+
+
+# A training run's last good epoch boundary: parameters, optimizer state, epoch
+# (of this call), steps so far and the length of each history curve.
+_Boundary = tuple[dict[str, Array], dict[str, Any], int, int, list[int]]
 
 
 def _labels_of(y: ArrayLike) -> NDArray[np.intp]:
@@ -293,65 +327,14 @@ def _readable_step(
     yb = ya[idx]
     wb = None if wa is None else wa[idx]
     logits = model.forward(Xb)
-    value = loss.forward(logits, yb, wb)
-    model.backward(loss.backward())
     m = int(logits.shape[0])
     B = float(m) if wb is None else float(np.sum(wb))
+    if not np.all(np.isfinite(logits)):  # train()'s guard reports the divergence
+        return math.nan, 0, m, B, int(logits.shape[-1])
+    value = loss.forward(logits, yb, wb)
+    model.backward(loss.backward())
     n_correct = int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
     return value, n_correct, m, B, int(logits.shape[1])
-
-
-@dataclass
-class _FlatView:
-    """A model's parameters seen as one flat vector (a ``Sequential``'s packing).
-
-    Present only when the live parameter arrays really tile ``flat_params`` in
-    order, so that updating the flat vector updates every named array.
-    """
-
-    params: Array
-    grads: Array
-    layout: list[tuple[str, int, int, tuple[int, ...]]]
-    weight_mask: Array | None = None  # 1 on "*.W" entries, 0 on biases (for l2)
-
-    @classmethod
-    def of(
-        cls, model: Model, params: dict[str, Array], grads: dict[str, Array]
-    ) -> _FlatView | None:
-        fp = getattr(model, "flat_params", None)
-        fg = getattr(model, "flat_grads", None)
-        if not (isinstance(fp, np.ndarray) and isinstance(fg, np.ndarray)) or not params:
-            return None
-        layout = []
-        offset = 0
-        for name, p in params.items():
-            g = grads[name]
-            for arr, base in ((p, fp), (g, fg)):
-                start = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-                if (
-                    arr.dtype != base.dtype
-                    or not arr.flags.c_contiguous
-                    or start != offset * base.itemsize
-                ):
-                    return None
-            layout.append((name, offset, offset + p.size, p.shape))
-            offset += p.size
-        if offset != fp.size or fg.size != fp.size:
-            return None
-        return cls(fp, fg, layout)
-
-    def add_l2(self, coef: float) -> float:
-        """Add ``coef · W`` to every weight gradient; return ``Σ‖W‖²``."""
-        if self.weight_mask is None:
-            self.weight_mask = np.zeros_like(self.params)
-            for name, start, stop, _ in self.layout:
-                if name.endswith(".W"):
-                    self.weight_mask[start:stop] = 1.0
-        w = self.params * self.weight_mask
-        total = float(np.dot(w, w))
-        w *= coef
-        self.grads += w
-        return total
 
 
 def _add_l2(
@@ -372,100 +355,6 @@ def _add_l2(
     return 0.5 * coef * total
 
 
-class _FastPath:
-    """The same training step as :func:`_readable_step`, with fewer NumPy calls.
-
-    Used automatically for a :class:`glassnet.Sequential` trained with a plain
-    :class:`glassnet.SoftmaxCrossEntropy` (no class weights, no smoothing) on
-    class indices without sample weights. It
-
-    * encodes and checks the labels once, not every batch;
-    * gathers shuffled batches into reused buffers (``np.take(..., out=)``), and
-      uses the data as it is when there is one batch;
-    * runs forward, loss and backward through reused work buffers
-      (``Sequential._forward_fast`` / ``_backward_fast`` and
-      ``SoftmaxCrossEntropy._fused_fast``).
-
-    Everything else (the guard, l2, clipping, callbacks) is shared with the
-    readable path.
-    """
-
-    def __init__(self, model: Any, loss: Any, Xa: Array, ya: NDArray[Any]) -> None:
-        from .layers import _Workspace
-
-        self.model = model
-        self.loss = loss
-        self.Xa = Xa
-        self.ya = ya
-        self.ws = _Workspace(Xa.dtype)
-        # Set on the first step, once the logits' width (the number of classes) is known.
-        self.labels: NDArray[np.intp] = np.empty(0, dtype=np.intp)
-        self.T: Array = np.empty((0, 0), dtype=Xa.dtype)
-        self.n_classes = 0
-
-    @classmethod
-    def build(
-        cls,
-        model: Model,
-        loss: Loss,
-        Xa: Array,
-        ya: NDArray[Any],
-        wa: Array | None,
-        flat: _FlatView | None,
-    ) -> _FastPath | None:
-        from .layers import Sequential
-        from .losses import SoftmaxCrossEntropy
-
-        if (
-            flat is None
-            or not isinstance(model, Sequential)
-            or type(loss) is not SoftmaxCrossEntropy
-            or loss.class_weight is not None
-            or loss.label_smoothing != 0.0
-            or wa is not None
-            or ya.ndim != 1
-            or flat.params.dtype != Xa.dtype
-        ):
-            return None
-        return cls(model, loss, Xa, ya)
-
-    def _encode_labels(self, n_classes: int) -> None:
-        """Check and one-hot encode every label once (the readable path does it per batch)."""
-        from .losses import as_target_matrix
-
-        T, labels = as_target_matrix(self.ya, self.Xa.shape[0], n_classes, self.Xa.dtype)
-        if labels is None:  # cannot happen for 1-D y; keeps the types exact
-            raise TypeError(f"y must be 1-D class indices; got shape {self.ya.shape}.")
-        self.T, self.labels, self.n_classes = T, labels, n_classes
-
-    def step(self, idx: NDArray[np.intp] | slice) -> tuple[float, int, int]:
-        """Forward, loss and backward on one batch; return loss, correct and size."""
-        ws = self.ws
-        if isinstance(idx, slice):  # contiguous rows: a view, no copy
-            Xb = self.Xa[idx]
-        else:
-            # mode="clip" skips NumPy's bounds-check buffering; the indices
-            # come from a permutation and are always in range.
-            Xb = ws.get(self, "X", (idx.shape[0], self.Xa.shape[1]))
-            np.take(self.Xa, idx, axis=0, out=Xb, mode="clip")
-        z = self.model._forward_fast(Xb, ws)
-        if z.ndim != 2 or z.shape[1] != self.n_classes:
-            from .losses import _check_2d_scores
-
-            self._encode_labels(_check_2d_scores(z, "logits").shape[1])
-        if isinstance(idx, slice):
-            lb, Tb = self.labels[idx], self.T[idx]
-        else:
-            lb = ws.get(self, "labels", idx.shape, dtype=np.intp)
-            Tb = ws.get(self, "T", (idx.shape[0], self.n_classes))
-            np.take(self.labels, idx, out=lb, mode="clip")
-            np.take(self.T, idx, axis=0, out=Tb, mode="clip")
-        loss_sum, n_correct = self.loss._fused_fast(z, lb, Tb, ws)  # z now holds ∂L/∂z
-        self.model._backward_fast(z, ws)
-        m = int(z.shape[0])
-        return loss_sum / m, n_correct, m
-
-
 def _grad_sq_norm(model: Model) -> float:
     flat = getattr(model, "flat_grads", None)
     if flat is not None:
@@ -476,7 +365,31 @@ def _grad_sq_norm(model: Model) -> float:
 def evaluate(
     model: Model, loss: Loss, X: Array, y: ArrayLike, sample_weight: ArrayLike | None = None
 ) -> tuple[float, float]:
-    """Loss and accuracy of ``model`` on ``(X, y)`` in one forward pass."""
+    """Loss and accuracy of ``model`` on ``(X, y)`` in one forward pass.
+
+    Parameters
+    ----------
+    model : Model
+        Maps X to logits (a :class:`glassnet.Sequential`).
+    loss : Loss
+        Gives the mean loss of the logits (a :class:`glassnet.SoftmaxCrossEntropy`).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class indices or target distributions.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the mean loss (accuracy is unweighted).
+
+    Returns
+    -------
+    loss_value : float
+    accuracy : float
+        Fraction of samples whose largest logit is at their (largest) target.
+
+    Raises
+    ------
+    ValueError
+        If the logits are not finite, or ``y`` does not fit them.
+    """
     logits = model.forward(X)
     value = loss.forward(logits, y, sample_weight)
     acc = float(np.mean(np.argmax(logits, axis=1) == _labels_of(y)))
@@ -531,7 +444,8 @@ def train(
     callbacks : iterable of Callback
         Hooks called at train/epoch/batch boundaries; they may stop training.
     sample_weight : array-like of shape (n_samples,), optional
-        Per-sample weights passed to the loss.
+        Per-sample weights passed to the loss: finite and ``>= 0``, checked
+        once before the first epoch (``ValueError`` otherwise).
     max_grad_norm : float, optional
         Rescale the gradient whenever its global L2 norm exceeds this.
     divergence_factor : float or None, default=1e3
@@ -577,40 +491,58 @@ def train(
         arrays, so the model always holds a completed step.
     """
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
+        raise ValueError(
+            f"epochs must be a non-negative integer; got {epochs!r}. Pass the number of "
+            "passes over the data, e.g. epochs=100."
+        )
     if batch_size is not None and (
         not isinstance(batch_size, (int, np.integer))
         or isinstance(batch_size, bool)
         or batch_size < 1
     ):
         raise ValueError(
-            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}."
+            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}. "
+            "Pass the number of samples per step, e.g. 32."
         )
     if max_grad_norm is not None and not (max_grad_norm > 0 and math.isfinite(max_grad_norm)):
         raise ValueError(
-            f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}."
+            f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}. "
+            "Pass e.g. max_grad_norm=1.0, or None not to clip."
         )
     dtype = getattr(model, "dtype", np.float64)
     Xa = check_features(X, dtype=dtype)
     ya = np.asarray(y)
     if ya.shape[0] != Xa.shape[0]:
         raise ValueError(
-            f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}."
+            f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}. "
+            "Pass one label (or target row) per row of X."
         )
-    wa = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
+    wa = (
+        None
+        if sample_weight is None
+        else _check_sample_weight(sample_weight, Xa.shape[0], dtype=dtype)
+    )
     val = None
     if validation_data is not None:
         if len(validation_data) not in (2, 3):
             raise ValueError(
                 "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val); "
-                f"got a sequence of length {len(validation_data)}."
+                f"got a sequence of length {len(validation_data)}. Pass "
+                "validation_data=(X_val, y_val)."
             )
         Xv = check_features(validation_data[0], name="X_val", dtype=dtype)
         yv = np.asarray(validation_data[1])
-        wv = None if len(validation_data) == 2 else validation_data[2]
+        wv = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            wv = _check_sample_weight(
+                validation_data[2], Xv.shape[0], dtype=dtype, name="sample_weight_val"
+            )
         val = (Xv, yv, wv)
     if not (l2 >= 0 and math.isfinite(l2)):
-        raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
+        raise ValueError(
+            f"l2 must be a finite number >= 0; got {l2!r}. Pass 0 for no penalty, or a "
+            "small value such as 1e-4."
+        )
     generator = as_generator(rng)
     params = model.parameters()
     grads = model.gradients()
@@ -621,11 +553,13 @@ def train(
         divergence_factor > 1 and math.isfinite(divergence_factor)
     ):
         raise ValueError(
-            f"divergence_factor must be a finite number > 1 or None; got {divergence_factor!r}."
+            f"divergence_factor must be a finite number > 1 or None; got {divergence_factor!r}. "
+            "Pass e.g. 1e3, or None to turn the runaway-loss check off."
         )
     if int(divergence_patience) < 1:
         raise ValueError(
-            f"divergence_patience must be a positive integer; got {divergence_patience!r}."
+            f"divergence_patience must be a positive integer; got {divergence_patience!r}. "
+            "Pass e.g. 3."
         )
     n = Xa.shape[0]
     n_classes = 2
@@ -634,14 +568,13 @@ def train(
     last_finite: float | None = None
     reference: float | None = None  # loss scale the runaway heuristic compares to
     exploding = 0  # consecutive exploding epochs
-    # The last good epoch boundary: parameters, optimizer state, epoch (of this
-    # call), steps so far and the length of each history curve.
-    good: tuple[dict[str, Array], dict[str, Any], int, int, list[int]] | None = None
+    good: _Boundary | None = None
     curves = (history.loss, history.accuracy, history.val_loss, history.val_accuracy)
 
-    def roll_back(value: float, epoch: int) -> TrainingDivergedError:
+    def roll_back(
+        value: float, epoch: int, good: _Boundary, reference: float
+    ) -> TrainingDivergedError:
         """Restore the last good epoch boundary; return the error describing the runaway."""
-        assert good is not None and reference is not None
         saved, opt_state, kept, n_steps, lengths = good
         for k, v in params.items():
             v[...] = saved[k]
@@ -735,7 +668,7 @@ def train(
                     if logs["loss"] > divergence_factor * reference:
                         exploding += 1
                         if exploding >= divergence_patience:
-                            raise roll_back(logs["loss"], epoch)
+                            raise roll_back(logs["loss"], epoch, good, reference)
                     else:
                         exploding = 0
                 history.loss.append(logs["loss"])
@@ -754,9 +687,13 @@ def train(
                     history.stopped_early = epoch + 1 < epochs
                     break
             if exploding:  # training ended during an explosion: never return its weights
-                raise roll_back(history.loss[-1], state.epoch)
+                # An epoch counts as exploding only once good and reference are set.
+                raise roll_back(
+                    history.loss[-1], state.epoch, cast(_Boundary, good), cast(float, reference)
+                )
             for cb in callbacks:
                 cb.on_train_end(state)
+            guard.check()  # a Ctrl-C held back during on_train_end
     except KeyboardInterrupt:
         history.interrupted = True
         raise
