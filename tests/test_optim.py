@@ -124,5 +124,5 @@ def test_bad_settings_raise_with_the_name(make, match: str) -> None:  # type: ig
 
 
 def test_mismatched_names_raise() -> None:
-    with pytest.raises(KeyError, match="same names"):
+    with pytest.raises(ValueError, match="same names"):
         gn.SGD(0.1).step({"a": np.ones(1)}, {"b": np.ones(1)})

@@ -85,9 +85,10 @@ class Optimizer:
             Their gradients, same keys and shapes.
         """
         if params.keys() != grads.keys():
-            raise KeyError(
+            raise ValueError(
                 "params and grads must have the same names; got "
-                f"{sorted(params)} and {sorted(grads)}."
+                f"{sorted(params)} and {sorted(grads)}. Pass model.parameters() and "
+                "model.gradients() of the same model."
             )
         self.t += 1
         for name, p in params.items():
