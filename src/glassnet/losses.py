@@ -316,7 +316,7 @@ class SoftmaxCrossEntropy:
         n, k = z.shape
         row = ws.get(self, "row", (n,))
         pred = ws.get(self, "pred", (n,), dtype=np.intp)
-        np.argmax(z, axis=1, out=pred)
+        z.argmax(axis=1, out=pred)  # the method: np.argmax without its Python wrapper
         n_correct = int(np.count_nonzero(pred == labels))
         if z.flags.c_contiguous:
             # m_i = max_k z_ik is z[i, argmax_i]: read it where argmax found it
@@ -325,7 +325,7 @@ class SoftmaxCrossEntropy:
             np.add(ws.row_starts(n, k), pred, out=at)
             z.take(at, out=row)
         else:
-            np.max(z, axis=1, out=row)
+            z.max(axis=1, out=row)
         z -= row[:, None]  # z - m: every exponent ≤ 0
         picked = float(np.vdot(z, T))  # Σ_i (z_iy - m_i)
         np.exp(z, out=z)
