@@ -172,13 +172,15 @@ def test_a_subclass_with_its_own_update_rule_is_honoured(rng: np.random.Generato
 def test_fused_loss_matches_forward_and_backward(rng: np.random.Generator) -> None:
     from glassnet.layers import _Workspace
 
-    for k in (2, 5, 12):  # column-wise max (k <= 8) and the axis max
+    # The row max read at the argmax (C-contiguous logits) and the axis max (a strided view).
+    for k, contiguous in ((2, True), (5, True), (12, True), (30, True), (5, False), (12, False)):
         z = rng.standard_normal((40, k)) * 30
         y = rng.integers(0, k, size=40)
         loss = gn.SoftmaxCrossEntropy()
         expected = loss.forward(z, y)
         grad = loss.backward()
-        work = z.copy()
+        work = z.copy() if contiguous else np.asfortranarray(z)
+        assert work.flags.c_contiguous == contiguous
         total, correct = loss._fused_fast(work, y, gn.one_hot(y, k), _Workspace(np.float64))
         assert total / 40 == pytest.approx(expected, rel=1e-13)
         np.testing.assert_allclose(work, grad, rtol=1e-12, atol=1e-17)

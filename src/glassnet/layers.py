@@ -80,6 +80,14 @@ class _Workspace:
             buf = self._bufs[key] = np.zeros(shape, dtype=self.dtype)
         return buf
 
+    def row_starts(self, n: int, k: int) -> NDArray[np.intp]:
+        """``[0, k, 2k, ...]``: where each row of a C-contiguous ``(n, k)`` array starts."""
+        key = (0, "row_starts", (n, k))
+        buf = self._bufs.get(key)
+        if buf is None:
+            buf = self._bufs[key] = np.arange(0, n * k, k, dtype=np.intp)
+        return buf
+
     def ones(self, n: int) -> Array:
         """A vector of ``n`` ones: ``ones @ G`` sums the rows of G."""
         key = (0, "ones", (n,))

@@ -290,9 +290,9 @@ class SoftmaxCrossEntropy:
           with ``m_i = max_k z_ik`` (log-sum-exp, as :func:`glassnet.log_softmax`);
         * the gradient ``(ŷ - y) / N`` with ``ŷ = exp(z - m) / Σ_k exp(z - m)``.
 
-        Short-axis reductions are slow in NumPy, so the row maximum of a few
-        columns is taken column by column, and the row sums of ``exp`` are a
-        matrix-vector product with ones.
+        Short-axis reductions are slow in NumPy, so the row maximum is read at
+        the argmax (needed for the accuracy anyway), and the row sums of ``exp``
+        are a matrix-vector product with ones.
 
         Parameters
         ----------
@@ -316,21 +316,23 @@ class SoftmaxCrossEntropy:
         n, k = z.shape
         row = ws.get(self, "row", (n,))
         pred = ws.get(self, "pred", (n,), dtype=np.intp)
-        np.argmax(z, axis=1, out=pred)
+        z.argmax(axis=1, out=pred)  # the method: np.argmax without its Python wrapper
         n_correct = int(np.count_nonzero(pred == labels))
-        if k <= 16:  # row max over a few columns: k - 1 elementwise maxima
-            np.copyto(row, z[:, 0])
-            for j in range(1, k):
-                np.maximum(row, z[:, j], out=row)
+        if z.flags.c_contiguous:
+            # m_i = max_k z_ik is z[i, argmax_i]: read it where argmax found it
+            # (one gather at i·k + argmax_i in the ravel, not a short-axis reduction).
+            at = ws.get(self, "at", (n,), dtype=np.intp)
+            np.add(ws.row_starts(n, k), pred, out=at)
+            z.take(at, out=row)
         else:
-            np.max(z, axis=1, out=row)
+            z.max(axis=1, out=row)
         z -= row[:, None]  # z - m: every exponent ≤ 0
         picked = float(np.vdot(z, T))  # Σ_i (z_iy - m_i)
         np.exp(z, out=z)
         np.matmul(z, ws.ones(k), out=row)  # Σ_k exp(z_ik - m_i)
         z /= row[:, None]  # ŷ
         np.log(row, out=row)
-        loss_sum = float(np.sum(row)) - picked
+        loss_sum = float(row.sum()) - picked  # Σ_i log Σ_k exp(z_ik - m_i) - (z_iy - m_i)
         z -= T
         z /= n  # (ŷ - y) / N
         return loss_sum, n_correct
