@@ -495,7 +495,8 @@ NOTES_MD = [
     "W3-sized steps do. Hence optional, off unless numba is installed, and only above "
     "the size threshold, so `import glassnet` and small models never import numba.",
     "- **Noise.** This machine has 2 cores shared with other test suites: a run's "
-    "GEMM peak above shows how loaded it was (about 200 GFLOP/s when idle in our runs; WORKLOADS.md quotes 138). OpenBLAS "
+    "GEMM peak above shows how loaded it was (about 200 GFLOP/s when idle in our runs; "
+    "WORKLOADS.md quotes 138). OpenBLAS "
     "with 2 threads slows down sharply when another process holds a core, which hits "
     "glassnet's and scikit-learn's small GEMMs (W2, W3) hardest; the same glassnet W2 "
     "run measured 44k to 578k samples/s in separate processes within minutes. Re-run "
