@@ -17,6 +17,7 @@ from typing import TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import is_int
 from ._grid import boundary_grid
 from .functional import softmax
 from .train import Callback, TrainState
@@ -62,9 +63,7 @@ class ProgressBar(Callback):
         width: int = 24,
         min_interval: float = 0.1,
     ) -> None:
-        if total is not None and (
-            not isinstance(total, (int, np.integer)) or isinstance(total, bool) or total < 0
-        ):
+        if total is not None and (not is_int(total) or total < 0):
             raise ValueError(
                 f"total must be a non-negative number of epochs or None; got {total!r}."
             )
@@ -253,7 +252,7 @@ class BoundarySnapshots(Callback):
         margin: float = 0.5,
         include_initial: bool = True,
     ) -> None:
-        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
+        if not is_int(every) or every < 1:
             raise ValueError(
                 f"every must be a positive number of epochs between snapshots; got {every!r}."
             )

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import is_int
 from .io import DEFAULT_MAX_BYTES, DTYPES, MAX_ARRAYS, read_container, write_container
 from .optim import Optimizer
 from .train import Callback, History, TrainState
@@ -194,7 +195,7 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, path: str | os.PathLike[str], every: int = 1, config: Any = None) -> None:
-        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
+        if not is_int(every) or every < 1:
             raise ValueError(f"every must be a positive integer (epochs); got {every!r}.")
         self.path = os.fspath(path)
         self.every = int(every)

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from ._checks import check_batch_size, is_int
+
 __all__ = ["check_features", "minibatches", "one_hot"]
 
 
@@ -155,7 +157,7 @@ def one_hot(y: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDAr
     -------
     ndarray of shape (n_samples, n_classes)
     """
-    if not isinstance(n_classes, (int, np.integer)) or isinstance(n_classes, bool) or n_classes < 1:
+    if not is_int(n_classes) or n_classes < 1:
         raise ValueError(
             f"n_classes must be a positive integer; got {n_classes!r}. Pass the number of "
             "classes, e.g. int(y.max()) + 1."
@@ -208,15 +210,7 @@ def minibatches(
         If ``batch_size`` is not a positive integer or None, or ``shuffle``
         needs an ``rng`` that was not given.
     """
-    if batch_size is not None and (
-        not isinstance(batch_size, (int, np.integer))
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive integer or None (one full batch); got "
-            f"{batch_size!r}. Pass the number of samples per batch, e.g. 32."
-        )
+    check_batch_size(batch_size)
     size = n_samples if batch_size is None else min(int(batch_size), n_samples)
     if size <= 0:  # no samples: no batches
         return

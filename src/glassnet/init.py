@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from ._checks import is_int
+
 __all__ = [
     "INITIALIZERS",
     "as_generator",
@@ -41,7 +43,7 @@ def as_generator(
     """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+    if rng is None or is_int(rng):
         return np.random.default_rng(rng)
     raise TypeError(
         f"{name} must be a numpy.random.Generator, an int seed or None; got "

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import functional as F
+from ._checks import is_int
 from .init import INITIALIZERS, as_generator
 
 __all__ = [
@@ -179,7 +180,7 @@ class Dense(Layer):
     ) -> None:
         super().__init__()
         for name, value in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError(
                     f"{name} must be a positive integer; got {value!r}. "
                     "A Dense layer needs at least one input and one output unit."

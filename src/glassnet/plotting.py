@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _files
+from ._checks import is_int
 from ._grid import boundary_grid, check_2d_points
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,6 +60,43 @@ def _draw_regions(
     ax.contourf(gx, gy, pred, levels=np.arange(k + 1) - 0.5, cmap=colors, alpha=0.35)
     ax.contour(gx, gy, pred, levels=np.arange(k) + 0.5, colors="k", linewidths=1.5)
     return colors
+
+
+def _draw_points(
+    ax: Axes,
+    X: np.ndarray,
+    labels: np.ndarray,
+    colors: Any,
+    k: int,
+    *,
+    size: float,
+    label: str | None = None,
+    marker: str = "o",
+    edgecolor: str = "k",
+    linewidth: float = 0.5,
+) -> None:
+    """Scatter points coloured by class index on the same colour map as the regions."""
+    ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=labels,
+        cmap=colors,
+        vmin=0,
+        vmax=k - 1,
+        marker=marker,
+        edgecolors=edgecolor,
+        linewidths=linewidth,
+        s=size,
+        label=label,
+    )
+
+
+def _frame_axes(ax: Axes, gx: np.ndarray, gy: np.ndarray) -> None:
+    """Fit the axes to the grid and name the two features."""
+    ax.set_xlim(gx.min(), gx.max())
+    ax.set_ylim(gy.min(), gy.max())
+    ax.set_xlabel("feature 0")
+    ax.set_ylabel("feature 1")
 
 
 def plot_decision_boundary(
@@ -127,38 +165,22 @@ def plot_decision_boundary(
     colors = _draw_regions(
         ax, gx, gy, proba, colorbar_label=f"P(class {classes[1]})" if k == 2 else None
     )
-    yi = to_index(y)
-    ax.scatter(
-        Xa[:, 0],
-        Xa[:, 1],
-        c=yi,
-        cmap=colors,
-        vmin=0,
-        vmax=k - 1,
-        edgecolors="k",
-        linewidths=0.5,
-        s=18,
-        label="train",
-    )
+    _draw_points(ax, Xa, to_index(y), colors, k, size=18, label="train")
     if X_test is not None and y_test is not None:
         Xt = np.asarray(X_test, dtype=np.float64)
-        ax.scatter(
-            Xt[:, 0],
-            Xt[:, 1],
-            c=to_index(y_test),
-            cmap=colors,
-            vmin=0,
-            vmax=k - 1,
-            marker="^",
-            edgecolors="w",
-            linewidths=0.8,
-            s=28,
+        _draw_points(
+            ax,
+            Xt,
+            to_index(y_test),
+            colors,
+            k,
+            size=28,
             label="test",
+            marker="^",
+            edgecolor="w",
+            linewidth=0.8,
         )
-    ax.set_xlim(gx.min(), gx.max())
-    ax.set_ylim(gy.min(), gy.max())
-    ax.set_xlabel("feature 0")
-    ax.set_ylabel("feature 1")
+    _frame_axes(ax, gx, gy)
     ax.legend(loc="lower right")
     if title:
         ax.set_title(title)
@@ -324,7 +346,7 @@ def save_animation(
             "snapshots holds no frames: pass the BoundarySnapshots callback to training "
             "first (train(..., callbacks=[snapshots]))."
         )
-    if not isinstance(fps, (int, np.integer)) or isinstance(fps, bool) or fps < 1:
+    if not is_int(fps) or fps < 1:
         raise ValueError(f"fps must be a positive integer (frames per second); got {fps!r}.")
     Xa = check_2d_points(X, "X")
     yi = np.asarray(y).astype(int)
@@ -341,21 +363,8 @@ def save_animation(
                 ax.clear()
                 k = frame.proba.shape[1]
                 colors = _draw_regions(ax, gx, gy, frame.proba, colorbar_label=None)
-                ax.scatter(
-                    Xa[:, 0],
-                    Xa[:, 1],
-                    c=yi,
-                    cmap=colors,
-                    vmin=0,
-                    vmax=k - 1,
-                    edgecolors="k",
-                    linewidths=0.5,
-                    s=14,
-                )
-                ax.set_xlim(gx.min(), gx.max())
-                ax.set_ylim(gy.min(), gy.max())
-                ax.set_xlabel("feature 0")
-                ax.set_ylabel("feature 1")
+                _draw_points(ax, Xa, yi, colors, k, size=14)
+                _frame_axes(ax, gx, gy)
                 text = f"{title}: epoch {frame.epoch}"
                 if frame.loss is not None:
                     text += f", loss {frame.loss:.4f}, accuracy {frame.accuracy:.3f}"

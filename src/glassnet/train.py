@@ -22,6 +22,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import check_batch_size, is_int
 from ._fastpath import _FastPath, _FlatView
 from .data import _check_sample_weight, check_features, minibatches
 from .exceptions import TrainingDivergedError
@@ -490,20 +491,12 @@ def train(
         thread the interrupt is held back while the optimizer updates the
         arrays, so the model always holds a completed step.
     """
-    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
+    if not is_int(epochs) or epochs < 0:
         raise ValueError(
             f"epochs must be a non-negative integer; got {epochs!r}. Pass the number of "
             "passes over the data, e.g. epochs=100."
         )
-    if batch_size is not None and (
-        not isinstance(batch_size, (int, np.integer))
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive integer or None (full batch); got {batch_size!r}. "
-            "Pass the number of samples per step, e.g. 32."
-        )
+    check_batch_size(batch_size, "samples per step")
     if max_grad_norm is not None and not (max_grad_norm > 0 and math.isfinite(max_grad_norm)):
         raise ValueError(
             f"max_grad_norm must be a positive finite number or None; got {max_grad_norm!r}. "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,59 +24,42 @@ class UserError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
 
 
+def _number(
+    text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: str
+) -> Any:
+    """Parse ``text`` with ``convert`` and keep it if ``ok``; else an argparse error."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return int(_number(text, int, lambda v: v >= 1, "a positive integer"))
 
 
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: v > 0 and np.isfinite(v), "a positive number"))
 
 
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number ≥ 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: v >= 0 and np.isfinite(v), "a number >= 0"))
 
 
 def unit_interval(text: str) -> float:
     """argparse type: a number in [0, 1), such as a momentum."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)"))
 
 
 def fraction(text: str) -> float:
     """argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: 0 < v < 1, "a number in (0, 1)"))
 
 
 def hidden_sizes(text: str) -> tuple[int, ...]:
