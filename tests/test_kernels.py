@@ -148,6 +148,8 @@ def test_dispatch_rules(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_numba_the_numpy_path_runs(opt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(_kernels.ENV_OFF, raising=False)
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    monkeypatch.delitem(sys.modules, "glassnet._jitted", raising=False)  # loaded earlier
+    monkeypatch.delattr(gn, "_jitted", raising=False)
     monkeypatch.setattr(_kernels, "_loaded", None)
     monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
     model, _ = _steps(OPTIMIZERS[opt], np.float64, True, 3, monkeypatch)

@@ -14,6 +14,7 @@ fast without changing a single number:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -176,3 +177,184 @@ class _FastPath:
         self.model._backward_fast(z, ws)
         m = int(z.shape[0])
         return loss_sum / m, n_correct, m
+
+
+# Hidden activations the compiled step knows, by exact type (a subclass may change the maths).
+def _activation_codes() -> dict[type, int]:
+    from .layers import Identity, LeakyReLU, ReLU
+
+    return {Identity: 0, ReLU: 1, LeakyReLU: 2}
+
+
+class _CompiledPath:
+    """The fast path's step in compiled code (numba), many batches per call.
+
+    Used for the same runs as :class:`_FastPath` when, in addition, the model is
+    ``Dense → activation → … → Dense`` with glassnet's own activations (one
+    LeakyReLU slope), the optimizer is exactly SGD, Adam or AdamW, the data are
+    C-contiguous and numba is installed and not switched off (``GLASSNET_NO_NUMBA``).
+    It computes the same step (forward, fused loss, backward, l2, the guard's
+    checks, clipping, the update) with the same formulas, so the weights agree
+    with the NumPy path to rounding (``tests/test_compiled_path.py``), not bit
+    for bit: the kernel's sums run in another order.
+
+    A process pays once to import numba and load the cached machine code (about
+    0.45 s; compiling it, the first time ever, ~5 s per dtype). A run is sent
+    here only when it is large enough to win that back (:attr:`MIN_WORK`). The
+    choice depends on the call's own sizes only, never on what ran before in the
+    process, so a seeded run gives the same numbers every time.
+    """
+
+    #: Parameters × samples × epochs from which a run takes the compiled path.
+    #: Measured on W2 (benchmarks/RESULTS.md): the compiled step saves ~0.05 ns per
+    #: parameter and sample, so loading numba (~0.45 s) is won back around 1e10;
+    #: W2 itself (5 epochs, 8.2e9) about breaks even in a fresh process.
+    MIN_WORK = 5e9
+
+    def __init__(
+        self,
+        kernels: Any,
+        fast: _FastPath,
+        flat: _FlatView,
+        optimizer: Any,
+        layout: NDArray[np.int64],
+        acts: NDArray[np.int64],
+        slope: float,
+        l2: float,
+        max_grad_norm: float | None,
+    ) -> None:
+        self.k = kernels
+        self.fast = fast
+        self.flat = flat
+        self.optimizer = optimizer
+        self.layout = layout
+        self.acts = acts
+        self.slope = slope
+        self.l2 = float(l2)
+        self.max_norm = math.inf if max_grad_norm is None else float(max_grad_norm)
+        self.labels = np.ascontiguousarray(fast.ya, dtype=np.intp)
+        self.no_rows = np.empty(0, dtype=np.intp)
+        self.work: Array = np.empty(0, dtype=flat.params.dtype)
+        self.stats = np.empty((0, 3))
+        self.hyper = np.zeros(5)
+        self.counter = np.zeros(1, dtype=np.int64)
+
+    @classmethod
+    def build(
+        cls,
+        fast: _FastPath | None,
+        flat: _FlatView | None,
+        optimizer: object,
+        l2: float,
+        max_grad_norm: float | None,
+        work: float,
+    ) -> _CompiledPath | None:
+        """The compiled path for this run, or None where the NumPy fast path should run.
+
+        ``work`` is the run's size in multiply-adds (parameters × samples × epochs).
+        """
+        from . import _kernels
+        from .optim import SGD, Adam, AdamW
+
+        if fast is None or flat is None or type(optimizer) not in (SGD, Adam, AdamW):
+            return None
+        if flat.params.dtype not in _kernels._FLOATS or not fast.Xa.flags.c_contiguous:
+            return None
+        layers = fast.model.layers
+        codes = _activation_codes()
+        if len(layers) % 2 != 1 or any(type(layer) is not Dense for layer in layers[::2]):
+            return None
+        acts = [codes.get(type(layer), -1) for layer in layers[1::2]]
+        slopes = {
+            float(layer.negative_slope)
+            for layer in layers[1::2]
+            if hasattr(layer, "negative_slope")
+        }
+        if -1 in acts or len(slopes) > 1:  # ReLU has none; LeakyReLUs must share theirs
+            return None
+        if work < cls.MIN_WORK or _kernels._off():
+            return None
+        kernels = _kernels._load()
+        if kernels is None:
+            return None
+        base = flat.params.__array_interface__["data"][0]
+        rows = []
+        for layer in layers[::2]:
+            W = layer.params["W"]
+            at = (W.__array_interface__["data"][0] - base) // W.itemsize
+            rows.append((at, W.shape[0], W.shape[1]))
+        layout = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return cls(
+            kernels,
+            fast,
+            flat,
+            optimizer,
+            layout,
+            np.array(acts, dtype=np.int64),
+            max(slopes, default=0.0),
+            l2,
+            max_grad_norm,
+        )
+
+    def run(
+        self, order: NDArray[np.intp] | None, size: int, first: int, last: int
+    ) -> tuple[int, NDArray[np.float64]]:
+        """Apply batches ``first … last-1``; return how many were applied and their stats.
+
+        ``stats[i]`` holds batch ``first + i``'s loss, correct count and ``‖∇‖²``.
+        Fewer applied than asked means the next batch had a non-finite loss or
+        gradient norm (its stats are filled, its update was not applied).
+        """
+        X = self.fast.Xa
+        d = X.shape[1]
+        need = size * (d + int(self.layout[:, 2].sum()) + 2 * int(self.layout[:, 1].max()))
+        if self.work.size < need:
+            self.work = np.empty(need, dtype=X.dtype)
+        if self.stats.shape[0] < last - first:
+            self.stats = np.empty((last - first, 3))
+        opt = self.optimizer
+        params = self.flat.params
+        from .optim import SGD, AdamW
+
+        h = self.hyper
+        if isinstance(opt, SGD):
+            code = 0 if opt.momentum == 0 else (2 if opt.nesterov else 1)
+            s1 = (
+                self.flat.params
+                if code == 0
+                else opt._flat_slot("velocity", params, self.flat.layout)
+            )
+            s2 = s1
+            h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
+        else:
+            code = 4 if type(opt) is AdamW else 3
+            s1 = opt._flat_slot("m", params, self.flat.layout)
+            s2 = opt._flat_slot("v", params, self.flat.layout)
+            h[:] = (opt.lr, opt.betas[0], opt.betas[1], opt.eps, opt.weight_decay)
+        self.counter[0] = opt.t
+        if self.fast.n_classes == 0:
+            self.fast._encode_labels(int(self.layout[-1, 2]))
+        done = self.k.run_batches(
+            X,
+            self.fast.labels,
+            self.no_rows if order is None else order,
+            size,
+            first,
+            last,
+            params,
+            self.flat.grads,
+            self.layout,
+            self.acts,
+            self.slope,
+            self.work,
+            code,
+            s1,
+            s2,
+            h,
+            self.counter,
+            self.l2,
+            self.max_norm,
+            self.stats,
+        )
+        opt.t = int(self.counter[0])
+        return int(done), self.stats[: last - first]

@@ -210,20 +210,34 @@ def minibatches(
         If ``batch_size`` is not a positive integer or None, or ``shuffle``
         needs an ``rng`` that was not given.
     """
-    check_batch_size(batch_size)
-    size = n_samples if batch_size is None else min(int(batch_size), n_samples)
+    order, size = _epoch_order(n_samples, batch_size, shuffle=shuffle, rng=rng)
     if size <= 0:  # no samples: no batches
         return
-    if size >= n_samples:
-        # One full batch: order does not change the gradient of a mean.
-        yield slice(0, n_samples)
-        return
-    if shuffle:
-        if rng is None:
-            raise ValueError("minibatches(shuffle=True) needs rng, a numpy Generator.")
-        order = rng.permutation(n_samples)
-        for start in range(0, n_samples, size):
-            yield order[start : start + size]
-    else:
-        for start in range(0, n_samples, size):
+    for start in range(0, n_samples, size):
+        if order is None:  # contiguous rows: views, no copies
             yield slice(start, min(start + size, n_samples))
+        else:
+            yield order[start : start + size]
+
+
+def _epoch_order(
+    n_samples: int,
+    batch_size: int | None,
+    *,
+    shuffle: bool,
+    rng: np.random.Generator | None,
+) -> tuple[NDArray[np.intp] | None, int]:
+    """One epoch's row order and batch size, as :func:`minibatches` draws them.
+
+    Returns ``(order, size)``: batch ``b`` is ``order[b·size : (b+1)·size]``, or
+    the contiguous rows ``b·size …`` when ``order`` is None (no shuffle, or one
+    full batch, whose gradient does not depend on the order). A permutation is
+    drawn from ``rng`` only when there is more than one batch to shuffle.
+    """
+    check_batch_size(batch_size)
+    size = n_samples if batch_size is None else min(int(batch_size), n_samples)
+    if size <= 0 or size >= n_samples or not shuffle:
+        return None, size
+    if rng is None:
+        raise ValueError("minibatches(shuffle=True) needs rng, a numpy Generator.")
+    return rng.permutation(n_samples), size

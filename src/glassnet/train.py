@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import check_batch_size, is_int
-from ._fastpath import _FastPath, _FlatView
-from .data import _check_sample_weight, check_features, minibatches
+from ._fastpath import _CompiledPath, _FastPath, _FlatView
+from .data import _check_sample_weight, _epoch_order, check_features, minibatches
 from .exceptions import TrainingDivergedError
 from .init import as_generator
 from .optim import Optimizer
@@ -300,6 +300,9 @@ class _InterruptGuard:
             self.check()
 
 
+# Batches per call of the compiled path: a Ctrl-C is answered within this many steps.
+_CHUNK = 64
+
 # A training run's last good epoch boundary: parameters, optimizer state, epoch
 # (of this call), steps so far and the length of each history curve.
 _Boundary = tuple[dict[str, Array], dict[str, Any], int, int, list[int]]
@@ -354,6 +357,20 @@ def _add_l2(
             total += float(np.vdot(W, W))
             grads[k] += coef * W
     return 0.5 * coef * total
+
+
+def _not_finite(
+    epoch: int, batch: int, value: float, lr: float, last_finite: float | None
+) -> TrainingDivergedError:
+    """The guard's error for a step whose loss or gradient norm is not finite."""
+    what = "loss" if not math.isfinite(value) else "gradient norm"
+    before = "none yet" if last_finite is None else f"{last_finite:.6g}"
+    return TrainingDivergedError(
+        f"training diverged at epoch {epoch + 1}, batch {batch + 1}: the {what} "
+        f"is not finite (loss={value!r}) with learning rate {lr:g}; last finite loss: "
+        f"{before}. The update was not applied: the model holds the last good step. "
+        "Lower the learning rate, scale the features (StandardScaler) or set max_grad_norm."
+    )
 
 
 def _grad_sq_norm(model: Model) -> float:
@@ -558,6 +575,16 @@ def train(
     n_classes = 2
     flat = _FlatView.of(model, params, grads)
     fast = _FastPath.build(model, loss, Xa, ya, wa, flat)
+    compiled = _CompiledPath.build(
+        fast,
+        flat,
+        optimizer,
+        l2,
+        max_grad_norm,
+        work=float(flat.params.size if flat else 0) * n * epochs,
+    )
+    # Callbacks that look at every batch get the compiled path one batch per call.
+    per_batch = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     last_finite: float | None = None
     reference: float | None = None  # loss scale the runaway heuristic compares to
     exploding = 0  # consecutive exploding epochs
@@ -606,7 +633,37 @@ def train(
                 loss_sum = 0.0
                 correct = 0
                 seen = 0
-                for b, idx in enumerate(minibatches(n, batch_size, shuffle=shuffle, rng=generator)):
+                if compiled is not None:
+                    order, size = _epoch_order(n, batch_size, shuffle=shuffle, rng=generator)
+                    n_batches = -(-n // size) if size > 0 else 0
+                    chunk = 1 if per_batch else _CHUNK
+                    for b0 in range(0, n_batches, chunk):
+                        b1 = min(b0 + chunk, n_batches)
+                        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                            done, stats = compiled.run(order, size, b0, b1)
+                        n_classes = compiled.fast.n_classes
+                        history.n_steps += done
+                        for i in range(done):
+                            m = min(size, n - (b0 + i) * size)
+                            loss_sum += stats[i, 0] * m
+                            correct += int(stats[i, 1])
+                            seen += m
+                        if done:
+                            last_finite = float(stats[done - 1, 0])
+                        if done < b1 - b0:
+                            value = float(stats[done, 0])
+                            raise _not_finite(epoch, b0 + done, value, optimizer.lr, last_finite)
+                        state.batch = b1 - 1
+                        state.logs = {"batch_loss": float(stats[done - 1, 0])}
+                        if per_batch:
+                            for cb in callbacks:
+                                cb.on_batch_end(state)
+                        guard.check()  # a Ctrl-C held back during the steps is raised here
+                for b, idx in enumerate(
+                    ()
+                    if compiled is not None
+                    else minibatches(n, batch_size, shuffle=shuffle, rng=generator)
+                ):
                     state.batch = b
                     # Overflow is not warned about here: the guard below turns any
                     # non-finite loss or gradient into TrainingDivergedError.
@@ -622,16 +679,7 @@ def train(
                             value += _add_l2(l2 / B, params, grads, flat)
                         sq = _grad_sq_norm(model)
                     if not (math.isfinite(value) and math.isfinite(sq)):
-                        what = "loss" if not math.isfinite(value) else "gradient norm"
-                        before = "none yet" if last_finite is None else f"{last_finite:.6g}"
-                        raise TrainingDivergedError(
-                            f"training diverged at epoch {epoch + 1}, batch {b + 1}: the {what} "
-                            f"is not finite (loss={value!r}) with learning rate "
-                            f"{optimizer.lr:g}; last finite loss: {before}. The update "
-                            "was not applied: the model holds the last good step. Lower the "
-                            "learning rate, scale the features (StandardScaler) or set "
-                            "max_grad_norm."
-                        )
+                        raise _not_finite(epoch, b, value, optimizer.lr, last_finite)
                     last_finite = value
                     if max_grad_norm is not None:
                         norm = math.sqrt(sq)

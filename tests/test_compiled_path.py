@@ -1,0 +1,382 @@
+"""The compiled training step (numba) computes what the NumPy fast path computes.
+
+``train`` sends large runs of ``Dense → relu/leaky relu/identity → … → Dense`` networks
+with a plain SoftmaxCrossEntropy to ``glassnet._jitted.run_batches``. Here
+``_CompiledPath.MIN_WORK`` is lowered to 0 (compiled) or raised out of reach (NumPy)
+to train the same small problems both ways and compare: weights, optimizer state,
+history, the guard's errors and the callbacks' view. The kernel's sums run in
+another order than NumPy's, so the numbers agree to rounding, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import signal
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import glassnet as gn
+from glassnet import _fastpath, _kernels
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None or _kernels._off(),
+    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
+    "the compiled training step is untested",
+)
+
+OPTIMIZERS: dict[str, Any] = {
+    "sgd": lambda: gn.SGD(0.2),
+    "sgd-wd": lambda: gn.SGD(0.2, weight_decay=1e-2),
+    "momentum": lambda: gn.SGD(0.05, momentum=0.9),
+    "nesterov": lambda: gn.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "adam": lambda: gn.Adam(0.01),
+    "adam-wd": lambda: gn.Adam(0.01, weight_decay=1e-2),
+    "adamw": lambda: gn.AdamW(0.01, weight_decay=1e-2),
+}
+# float32: rounding differences of the two routes grow a little with every step.
+TOL = {np.float64: {"rtol": 1e-9, "atol": 1e-12}, np.float32: {"rtol": 2e-4, "atol": 2e-5}}
+
+
+class Spy:
+    """Counts calls of ``_CompiledPath.run`` (so a test knows which route ran)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        original = _fastpath._CompiledPath.run
+
+        def run(path: Any, *args: Any) -> Any:
+            self.calls += 1
+            return original(path, *args)
+
+        monkeypatch.setattr(_fastpath._CompiledPath, "run", run)
+
+
+def _problem(seed: int, n: int = 203, n_classes: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_classification(
+        n, n_features=6, n_informative=5, n_redundant=0, n_classes=n_classes, random_state=seed
+    )
+    return X, y
+
+
+def _train_both(
+    monkeypatch: pytest.MonkeyPatch,
+    make_model: Any,
+    make_opt: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    **kwargs: Any,
+) -> list[tuple[gn.Sequential, gn.Optimizer, gn.History, int]]:
+    """Train fresh copies through the compiled route, then the NumPy one."""
+    runs = []
+    for min_work in (0.0, math.inf):
+        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        spy = Spy(monkeypatch)
+        model, opt = make_model(), make_opt()
+        history = gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, **kwargs)
+        runs.append((model, opt, history, spy.calls))
+        monkeypatch.undo()
+    assert runs[0][3] > 0, "the compiled route did not run"
+    assert runs[1][3] == 0, "the NumPy route ran compiled code"
+    return runs
+
+
+def _assert_same_run(runs: list[Any], dtype: type) -> None:
+    (m1, o1, h1, _), (m2, o2, h2, _) = runs
+    tol = TOL[dtype]
+    assert m1.flat_params.dtype == dtype
+    np.testing.assert_allclose(m1.flat_params, m2.flat_params, **tol)
+    np.testing.assert_allclose(
+        m1.flat_grads, m2.flat_grads, rtol=1e-3 if dtype is np.float32 else 1e-7, atol=tol["atol"]
+    )
+    assert o1.t == o2.t and h1.n_steps == h2.n_steps
+    np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-5 if dtype is np.float32 else 1e-10)
+    assert h1.accuracy == pytest.approx(h2.accuracy, abs=0.02)  # a tie may tip one sample
+    for name, slots in o2.state.items():
+        for key, ref in slots.items():
+            np.testing.assert_allclose(o1.state[name][key], ref, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+@pytest.mark.parametrize(
+    ("batch_size", "shuffle"),
+    [(None, True), (32, True), (50, False)],
+    ids=["full-batch", "shuffled", "in-order"],
+)
+def test_compiled_and_numpy_routes_agree(
+    opt: str, batch_size: int | None, shuffle: bool, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = _problem(len(opt))
+    runs = _train_both(
+        monkeypatch,
+        lambda: gn.mlp([6, 16, 12, 4], "relu", rng=3, dtype=dtype),
+        OPTIMIZERS[opt],
+        X,
+        y,
+        epochs=3,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=5,
+    )
+    _assert_same_run(runs, dtype)
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        lambda dt: [gn.Dense(6, 4, rng=0, dtype=dt)],  # logistic regression: no hidden layer
+        lambda dt: [
+            gn.Dense(6, 9, rng=0, dtype=dt),
+            gn.LeakyReLU(0.1),
+            gn.Dense(9, 4, rng=1, dtype=dt),
+        ],
+        lambda dt: [
+            gn.Dense(6, 5, rng=0, dtype=dt),
+            gn.Identity(),
+            gn.Dense(5, 4, rng=1, dtype=dt),
+        ],
+        lambda dt: [
+            gn.Dense(6, 30, rng=0, dtype=dt),
+            gn.ReLU(),
+            gn.Dense(30, 3, rng=1, dtype=dt),
+            gn.LeakyReLU(0.2),
+            gn.Dense(3, 20, rng=2, dtype=dt),
+            gn.ReLU(),
+            gn.Dense(20, 4, rng=3, dtype=dt),
+        ],
+    ],
+    ids=["dense", "leaky", "identity", "deep-narrow"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_any_supported_stack_agrees(
+    layers: Any, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = _problem(7)
+    runs = _train_both(
+        monkeypatch,
+        lambda: gn.Sequential(layers(dtype)),
+        lambda: gn.Adam(0.01),
+        X,
+        y,
+        epochs=2,
+        batch_size=40,
+        rng=0,
+    )
+    _assert_same_run(runs, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_l2_and_clipping_agree(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(11)
+    runs = _train_both(
+        monkeypatch,
+        lambda: gn.mlp([6, 16, 4], "relu", rng=0, dtype=dtype),
+        lambda: gn.SGD(0.5, momentum=0.5),
+        X * 3.0,
+        y,
+        epochs=3,
+        batch_size=64,
+        rng=1,
+        l2=0.3,
+        max_grad_norm=0.05,  # small: every step is clipped
+    )
+    _assert_same_run(runs, dtype)
+
+
+def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(2)
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    spy = Spy(monkeypatch)
+    sce = gn.SoftmaxCrossEntropy
+
+    def fit(model: Any, loss: Any = None, opt: Any = None, **kw: Any) -> None:
+        gn.train(model, loss or sce(), opt or gn.Adam(), X, y, epochs=1, batch_size=50, rng=0, **kw)
+
+    fit(gn.mlp([6, 8, 4], "tanh", rng=0))  # tanh: NumPy's SIMD tanh is faster
+    fit(gn.mlp([6, 8, 4], "sigmoid", rng=0))
+    fit(gn.mlp([6, 8, 4], "relu", rng=0), loss=sce(class_weight=[2.0, 1.0, 1.0, 1.0]))
+    fit(gn.mlp([6, 8, 4], "relu", rng=0), loss=sce(label_smoothing=0.1))
+    fit(gn.mlp([6, 8, 4], "relu", rng=0), sample_weight=np.ones(len(y)))
+    fit(gn.Sequential([gn.Dense(6, 8, rng=0), gn.ReLU(), gn.ReLU(), gn.Dense(8, 4, rng=0)]))
+    mixed = [gn.Dense(6, 8, rng=0), gn.LeakyReLU(0.1), gn.Dense(8, 8, rng=0)]
+    fit(gn.Sequential([*mixed, gn.LeakyReLU(0.2), gn.Dense(8, 4, rng=0)]))  # two slopes
+
+    class MyAdam(gn.Adam):
+        pass
+
+    fit(gn.mlp([6, 8, 4], "relu", rng=0), opt=MyAdam())
+    monkeypatch.setenv(_kernels.ENV_OFF, "1")
+    fit(gn.mlp([6, 8, 4], "relu", rng=0))
+    assert spy.calls == 0
+    monkeypatch.delenv(_kernels.ENV_OFF)
+    fit(gn.mlp([6, 8, 4], "relu", rng=0))
+    assert spy.calls > 0
+
+
+def test_small_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below MIN_WORK (parameters × samples × epochs) numba is not worth loading."""
+    spy = Spy(monkeypatch)
+    X, y = _problem(3)
+    model = gn.mlp([6, 8, 4], "relu", rng=0)
+    gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
+    assert model.flat_params.size * len(y) * 2 < _fastpath._CompiledPath.MIN_WORK
+    assert spy.calls == 0
+
+
+def test_per_batch_callbacks_see_every_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(4)
+    seen: list[list[tuple[int, int, float, np.ndarray]]] = []
+
+    class Watch(gn.Callback):
+        def on_batch_end(self, state: gn.TrainState) -> None:
+            log.append(
+                (
+                    state.batch,
+                    state.history.n_steps,
+                    state.logs["batch_loss"],
+                    state.model.flat_params.copy(),
+                )
+            )
+
+    for min_work in (0.0, math.inf):
+        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        log: list[tuple[int, int, float, np.ndarray]] = []
+        model = gn.mlp([6, 8, 4], "relu", rng=0)
+        gn.train(
+            model,
+            gn.SoftmaxCrossEntropy(),
+            gn.Adam(0.01),
+            X,
+            y,
+            epochs=2,
+            batch_size=64,
+            rng=0,
+            callbacks=[Watch()],
+        )
+        seen.append(log)
+    compiled, numpy_route = seen
+    assert (
+        [e[:2] for e in compiled]
+        == [e[:2] for e in numpy_route]
+        == [(b, e * 4 + b + 1) for e in range(2) for b in range(4)]
+    )
+    for a, b in zip(compiled, numpy_route, strict=True):
+        assert a[2] == pytest.approx(b[2], rel=1e-10)
+        np.testing.assert_allclose(a[3], b[3], rtol=1e-10, atol=1e-13)
+
+
+def test_a_non_finite_step_is_refused_as_on_the_numpy_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = _problem(5)
+    X[130] = 1e200  # in the third batch of the first (unshuffled) epoch: the loss overflows
+    results = []
+    for min_work in (0.0, math.inf):
+        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        model = gn.mlp([6, 8, 4], "relu", rng=0)
+        opt = gn.Adam(0.01)
+        history = gn.History()
+        with pytest.raises(gn.TrainingDivergedError, match="epoch 1, batch 3: the ") as err:
+            gn.train(
+                model,
+                gn.SoftmaxCrossEntropy(),
+                opt,
+                X,
+                y,
+                epochs=2,
+                batch_size=64,
+                shuffle=False,
+                history=history,
+            )
+        results.append((str(err.value), model.flat_params.copy(), opt.t, history.n_steps))
+    (msg1, p1, t1, n1), (msg2, p2, t2, n2) = results
+    assert t1 == t2 == n1 == n2 == 2  # two good steps applied, the third refused
+    np.testing.assert_allclose(p1, p2, rtol=1e-10, atol=1e-13)
+    assert msg1.split("last finite loss")[0] == msg2.split("last finite loss")[0]
+    assert "The update was not applied" in msg1
+
+
+def test_a_gradient_norm_overflow_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    X, y = _problem(6)
+    model = gn.Sequential([gn.Dense(6, 4, rng=0, dtype=np.float32)])
+    start = model.flat_params.copy()
+    with pytest.raises(gn.TrainingDivergedError, match="epoch 1, batch 1: the gradient norm"):
+        gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X * 1e30, y, epochs=1)
+    np.testing.assert_array_equal(model.flat_params, start)
+
+
+def test_a_real_sigint_is_answered_after_the_running_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    X, y = _problem(8, n=2000)
+    history = gn.History()
+
+    class SigintAtStart(gn.Callback):
+        def on_epoch_begin(self, state: gn.TrainState) -> None:
+            if state.epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        gn.train(
+            gn.mlp([6, 8, 4], "relu", rng=0),
+            gn.SoftmaxCrossEntropy(),
+            gn.Adam(),
+            X,
+            y,
+            epochs=5,
+            batch_size=10,
+            rng=0,
+            history=history,
+            callbacks=[SigintAtStart()],
+        )
+    # Held during the first call of the second epoch (one chunk of steps), then raised.
+    assert history.interrupted and history.n_steps == 200 + _fastpath_chunk()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _fastpath_chunk() -> int:
+    chunk: int = importlib.import_module("glassnet.train")._CHUNK
+    return chunk
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_estimator_takes_the_compiled_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(9, n=400)
+    fits = []
+    for min_work in (0.0, math.inf):
+        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        spy = Spy(monkeypatch)
+        clf = gn.MLPClassifier(
+            (16,), activation="relu", max_iter=30, random_state=0, batch_size=64
+        ).fit(X, y)
+        fits.append((clf, spy.calls))
+        monkeypatch.undo()
+    (a, calls_a), (b, calls_b) = fits
+    assert calls_a > 0 and calls_b == 0
+    assert a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-8)
+    for Wa, Wb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_allclose(Wa, Wb, rtol=1e-7, atol=1e-10)
+
+
+def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(10)
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    monkeypatch.delitem(sys.modules, "glassnet._jitted", raising=False)
+    monkeypatch.delattr(gn, "_jitted", raising=False)
+    monkeypatch.setattr(_kernels, "_loaded", None)
+    spy = Spy(monkeypatch)
+    model = gn.mlp([6, 8, 4], "relu", rng=0)
+    gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
+    assert spy.calls == 0 and _kernels._loaded is False
+    ref = gn.mlp([6, 8, 4], "relu", rng=0)
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", math.inf)
+    gn.train(ref, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
+    np.testing.assert_array_equal(model.flat_params, ref.flat_params)
