@@ -67,8 +67,14 @@ class Workload:
         return [self.X.shape[1], *self.hidden, self.n_classes]
 
     def initial_model(self) -> gn.Sequential:
-        """The shared starting point: glassnet's initialisation with ``seed``."""
-        return gn.mlp(self.sizes, self.activation, rng=self.seed, dtype=self.dtype)
+        """The shared starting point: Glorot-uniform weights, zero biases, from ``seed``.
+
+        scikit-learn's rule (and glassnet.MLPClassifier's) for every activation, so the
+        peers that share these weights start where scikit-learn's kind of start would.
+        """
+        return gn.mlp(
+            self.sizes, self.activation, rng=self.seed, dtype=self.dtype, init="glorot_uniform"
+        )
 
     def batches(self) -> list[list[np.ndarray]]:
         """Every epoch's batch indices, drawn exactly as ``glassnet.train`` draws them."""

@@ -380,3 +380,18 @@ def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", math.inf)
     gn.train(ref, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
     np.testing.assert_array_equal(model.flat_params, ref.flat_params)
+
+
+def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _problem(12)
+    for min_work in (0.0, math.inf):
+        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        bad = y.copy()
+        bad[17] = 4  # four output units: indices 0..3
+        model = gn.mlp([6, 8, 4], "relu", rng=0)
+        start = model.flat_params.copy()
+        with pytest.raises(ValueError, match=r"class index 4, outside \[0, 4\)"):
+            gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, bad, epochs=1, batch_size=50)
+        np.testing.assert_array_equal(model.flat_params, start)
+        with pytest.raises(ValueError, match="must hold integer class indices"):
+            gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y + 0.5, epochs=1)

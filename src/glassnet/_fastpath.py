@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .layers import Dense, Sequential, _Workspace
-from .losses import SoftmaxCrossEntropy, _check_2d_scores, as_target_matrix
+from .losses import SoftmaxCrossEntropy, _check_2d_scores, _class_indices, as_target_matrix
 
 Array = NDArray[np.floating]
 
@@ -141,11 +141,17 @@ class _FastPath:
             return None
         return cls(model, loss, Xa, ya)
 
-    def _encode_labels(self, n_classes: int) -> None:
-        """Check and one-hot encode every label once (the readable path does it per batch)."""
-        T, labels = as_target_matrix(self.ya, self.Xa.shape[0], n_classes, self.Xa.dtype)
-        # build() takes this path only for 1-D y, which always comes back as indices.
-        self.T, self.labels = T, cast("NDArray[np.intp]", labels)
+    def _encode_labels(self, n_classes: int, one_hot: bool = True) -> None:
+        """Check and one-hot encode every label once (the readable path does it per batch).
+
+        ``one_hot=False`` only checks them (the compiled step reads the indices).
+        """
+        if one_hot:
+            T, labels = as_target_matrix(self.ya, self.Xa.shape[0], n_classes, self.Xa.dtype)
+            # build() takes this path only for 1-D y, which always comes back as indices.
+            self.T, self.labels = T, cast("NDArray[np.intp]", labels)
+        else:
+            self.labels = _class_indices(self.ya, n_classes)
         self.n_classes = n_classes
 
     def step(self, idx: NDArray[np.intp] | slice) -> tuple[float, int, int]:
@@ -232,7 +238,6 @@ class _CompiledPath:
         self.slope = slope
         self.l2 = float(l2)
         self.max_norm = math.inf if max_grad_norm is None else float(max_grad_norm)
-        self.labels = np.ascontiguousarray(fast.ya, dtype=np.intp)
         self.no_rows = np.empty(0, dtype=np.intp)
         self.work: Array = np.empty(0, dtype=flat.params.dtype)
         self.stats = np.empty((0, 3))
@@ -333,7 +338,7 @@ class _CompiledPath:
             h[:] = (opt.lr, opt.betas[0], opt.betas[1], opt.eps, opt.weight_decay)
         self.counter[0] = opt.t
         if self.fast.n_classes == 0:
-            self.fast._encode_labels(int(self.layout[-1, 2]))
+            self.fast._encode_labels(int(self.layout[-1, 2]), one_hot=False)
         done = self.k.run_batches(
             X,
             self.fast.labels,

@@ -1,19 +1,22 @@
-"""Optional compiled optimizer updates: one fused pass over the flat vector (numba).
+"""Optional compiled kernels (numba): the gateway that decides whether they run.
 
-The readable update rules live in :mod:`glassnet.optim` (the docstrings of
-:class:`~glassnet.optim.SGD`, :class:`~glassnet.optim.Adam` and
-:class:`~glassnet.optim.AdamW`, and their ``_step_flat`` methods, which are the
-pure-NumPy path). The kernels here compute the very same arithmetic, in the same
-order and in the arrays' own precision, element by element in one loop instead
-of a dozen NumPy passes over the whole vector. They change nothing but speed.
+Two kinds live in :mod:`glassnet._jitted`, which this module imports lazily:
 
-When they are used: only from ``_step_flat`` (the training loop's flat update),
-only for float32/float64 vectors of at least :data:`MIN_SIZE` parameters (below
-that, importing numba and loading the compiled code costs more than a whole
-training run saves), only when numba imports, and never when the environment
-variable ``GLASSNET_NO_NUMBA`` is set to anything but ``""`` or ``"0"``.
-``import glassnet`` never imports numba; the first large update does. Compiled
-code is cached on disk (``cache=True``), so later processes skip the compile.
+* **optimizer updates**: SGD, Adam and AdamW over the flat parameter vector in
+  one compiled pass instead of a dozen NumPy passes, with the very same
+  arithmetic, in the same order and precision, as the optimizers'
+  ``_step_flat`` (their readable rules are in :mod:`glassnet.optim`). Used from
+  ``_step_flat`` for float32/float64 vectors of at least :data:`MIN_SIZE`
+  parameters;
+* **the training step** (``run_batches``): forward, fused loss, backward and
+  update for ``Dense → relu … → Dense`` networks, many batches per call. Which
+  runs take it is decided by :class:`glassnet._fastpath._CompiledPath`.
+
+Neither changes anything but speed, and both are skipped when numba does not
+import or the environment variable ``GLASSNET_NO_NUMBA`` is set to anything but
+``""`` or ``"0"``. ``import glassnet`` never imports numba; the first large run
+does. Compiled code is cached on disk (``cache=True``), so later processes
+only load it.
 """
 
 from __future__ import annotations

@@ -1224,6 +1224,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{_py(labels)!r}. For partial_fit, list every label in `classes` on "
                 "the first call."
             )
+        k = len(labels)
+        ints = labels.dtype.kind in "iu" and y.dtype.kind in "iu"
+        if ints and k and labels[0] == 0 and labels[-1] == k - 1:
+            # Sorted unique integers from 0 to k-1 are 0, 1, …, k-1: each label is its index.
+            return y.astype(np.intp)
         return np.searchsorted(labels, y).astype(np.intp)
 
     def _class_weight_vector(

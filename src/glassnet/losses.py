@@ -52,6 +52,26 @@ def _check_finite_logits(z: Array) -> None:
         )
 
 
+def _class_indices(y: NDArray[Any], n_classes: int) -> NDArray[np.intp]:
+    """1-D ``y`` as ``intp`` class indices, checked to be integers in ``[0, n_classes)``."""
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.intp)
+        else:
+            raise ValueError(
+                "y given as a 1-D array must hold integer class indices; got dtype "
+                f"{y.dtype}. Encode labels with sklearn.preprocessing.LabelEncoder."
+            )
+    labels = y.astype(np.intp, copy=False)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        bad = labels[(labels < 0) | (labels >= n_classes)][0]
+        raise ValueError(
+            f"y holds class index {bad}, outside [0, {n_classes}) for "
+            f"{n_classes} classes; check the number of output units."
+        )
+    return labels
+
+
 def as_target_matrix(
     y: ArrayLike, n_samples: int, n_classes: int, dtype: Any
 ) -> tuple[Array, NDArray[np.intp] | None]:
@@ -80,25 +100,7 @@ def as_target_matrix(
                 f"y has {y_arr.shape[0]} labels but the scores have {n_samples} rows; "
                 "pass one label per sample."
             )
-        if y_arr.dtype.kind not in "iub":
-            if (
-                y_arr.dtype.kind == "f"
-                and np.all(np.isfinite(y_arr))
-                and np.all(y_arr == np.round(y_arr))
-            ):
-                y_arr = y_arr.astype(np.intp)
-            else:
-                raise ValueError(
-                    "y given as a 1-D array must hold integer class indices; got dtype "
-                    f"{y_arr.dtype}. Encode labels with sklearn.preprocessing.LabelEncoder."
-                )
-        labels = y_arr.astype(np.intp, copy=False)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            bad = labels[(labels < 0) | (labels >= n_classes)][0]
-            raise ValueError(
-                f"y holds class index {bad}, outside [0, {n_classes}) for "
-                f"{n_classes} classes; check the number of output units."
-            )
+        labels = _class_indices(y_arr, n_classes)
         T = np.zeros((n_samples, n_classes), dtype=dtype)
         T[np.arange(n_samples), labels] = 1.0
         return T, labels
