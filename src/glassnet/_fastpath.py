@@ -2,14 +2,18 @@
 
 :mod:`glassnet.train` writes one step as the maths reads (forward, loss,
 backward, update); this module holds the machinery that makes the common case
-fast without changing a single number:
+fast:
 
 * :class:`_FlatView` sees a ``Sequential``'s parameters as one flat vector, so
   the optimizer and the l2 penalty update every array in a few NumPy calls;
 * :class:`_FastPath` runs forward, the fused loss and backward through reused
-  work buffers, for a plain ``SoftmaxCrossEntropy`` on class indices.
+  work buffers, for a plain ``SoftmaxCrossEntropy`` on class indices;
+* :class:`_CompiledPath` hands large runs of relu networks to the compiled
+  step (``glassnet._jitted.run_batches``, numba, optional), many batches a call.
 
-``tests/test_fast_path.py`` checks that both routes give the same weights.
+``tests/test_fast_path.py`` checks that the readable and fast routes give the same
+weights (the first two change no number); ``tests/test_compiled_path.py`` checks
+the compiled route against the NumPy one, to rounding.
 """
 
 from __future__ import annotations

@@ -162,19 +162,23 @@ def _times_derivative(
     """
     n, w = D.shape
     bias_grad[:] = 0
+    zero = slope * 0
     for r in range(n):
         d = D[r]
         a = A[r]
         if code == RELU:
             for j in range(w):
-                if not a[j] > 0:
-                    d[j] = 0
+                dj = d[j] if a[j] > 0 else zero
+                d[j] = dj
+                bias_grad[j] += dj
         elif code == LEAKY_RELU:
             for j in range(w):
-                if not a[j] > 0:
-                    d[j] = d[j] * slope
-        for j in range(w):
-            bias_grad[j] += d[j]
+                dj = d[j] if a[j] > 0 else d[j] * slope
+                d[j] = dj
+                bias_grad[j] += dj
+        else:
+            for j in range(w):
+                bias_grad[j] += d[j]
 
 
 @_jit
