@@ -395,3 +395,31 @@ def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.Monkey
         np.testing.assert_array_equal(model.flat_params, start)
         with pytest.raises(ValueError, match="must hold integer class indices"):
             gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y + 0.5, epochs=1)
+
+
+def test_training_in_two_calls_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Optimizer step count and moments carry over between calls, as on the NumPy route."""
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    X, y = _problem(13)
+    whole = gn.mlp([6, 8, 4], "relu", rng=0)
+    opt_whole = gn.Adam(0.01)
+    gen = np.random.default_rng(4)
+    gn.train(whole, gn.SoftmaxCrossEntropy(), opt_whole, X, y, epochs=4, batch_size=30, rng=gen)
+    parts = gn.mlp([6, 8, 4], "relu", rng=0)
+    opt_parts = gn.Adam(0.01)
+    gen = np.random.default_rng(4)
+    history = gn.History()
+    for _ in range(2):
+        gn.train(
+            parts,
+            gn.SoftmaxCrossEntropy(),
+            opt_parts,
+            X,
+            y,
+            epochs=2,
+            batch_size=30,
+            rng=gen,
+            history=history,
+        )
+    assert opt_parts.t == opt_whole.t == 4 * 7 and history.n_steps == 28
+    np.testing.assert_array_equal(parts.flat_params, whole.flat_params)
