@@ -165,6 +165,12 @@ def matmul_seconds(wl: Workload, max_reps: int = 30) -> tuple[float, float]:
     return total_s, total_flops
 
 
+#: Pause before each timed run. A BLAS's idle worker threads keep spinning for ~0.1 s of
+#: CPU after a call (measured here for both OpenBLAS copies, NumPy's and SciPy's), and so
+#: do other pools; on 2 cores that spinning would slow whichever peer runs next.
+SETTLE_S = 0.25
+
+
 def run_rounds(
     wl: Workload, names: Sequence[str], rounds: int, share: bool = False
 ) -> dict[str, dict[str, Any]]:
@@ -180,6 +186,7 @@ def run_rounds(
             rec = results[name]
             if "skipped" in rec or "error" in rec:
                 continue
+            time.sleep(SETTLE_S)
             try:
                 out = RUNNERS[name](wl)
             except Exception as exc:  # a peer failing is reported, not fatal
@@ -524,6 +531,12 @@ NOTES_MD = [
     "exp, Adam over 20,490 parameters, the gradient norm, relu masks, gathers), and "
     "`MLPClassifier.fit` ~25 ms more on scikit-learn's input and label checks. The loop "
     "lands at 2.9–3.0× and the estimator at 2.5–2.9× across our runs.",
+    "- **Two BLAS copies.** The compiled step reaches the BLAS through SciPy's OpenBLAS "
+    "(numba's binding); NumPy calls its own copy. Each keeps an idle worker thread "
+    "spinning for ~0.1 s of CPU after a call (measured), so on 2 cores one copy's spinning "
+    "worker slows the other's products. glassnet therefore also scores validation data "
+    "(early stopping) inside the compiled code, and the harness pauses 0.25 s before "
+    "each timed run so that no peer pays for the previous one's threads.",
     "- **matmul share** is the time of the run's products replayed on their own with "
     "NumPy, over the run's time. On W2 the replay pays NumPy's per-call overhead on 12,520 "
     "small products, which the compiled step does not, so it can exceed 100%: read it as "

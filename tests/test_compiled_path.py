@@ -423,3 +423,60 @@ def test_training_in_two_calls_continues_exactly(monkeypatch: pytest.MonkeyPatch
         )
     assert opt_parts.t == opt_whole.t == 4 * 7 and history.n_steps == 28
     np.testing.assert_array_equal(parts.flat_params, whole.flat_params)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_validation_is_scored_as_on_the_numpy_route(
+    dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = _problem(14, n=3000)
+    Xv, yv = _problem(15, n=2500)  # over two blocks of EVAL_ROWS
+    runs = _train_both(
+        monkeypatch,
+        lambda: gn.mlp([6, 16, 4], "relu", rng=0, dtype=dtype),
+        lambda: gn.Adam(0.01),
+        X,
+        y,
+        epochs=3,
+        batch_size=100,
+        rng=0,
+        validation_data=(Xv, yv),
+    )
+    (_, _, h1, _), (_, _, h2, _) = runs
+    assert len(h1.val_loss) == len(h2.val_loss) == 3
+    np.testing.assert_allclose(h1.val_loss, h2.val_loss, rtol=1e-4 if dtype is np.float32 else 1e-9)
+    assert h1.val_accuracy == pytest.approx(h2.val_accuracy, abs=2 / len(yv))
+
+
+def test_validation_that_the_compiled_scorer_leaves_to_numpy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    X, y = _problem(16)
+    Xv, yv = _problem(17, n=50)
+    fit = {"epochs": 1, "batch_size": 50, "rng": 0}
+    sce = gn.SoftmaxCrossEntropy
+    for val in ((Xv, yv, np.linspace(0.5, 2.0, 50)), (Xv, np.eye(4)[yv])):  # weights, target rows
+        model = gn.mlp([6, 8, 4], "relu", rng=0)
+        h = gn.train(model, sce(), gn.Adam(), X, y, validation_data=val, **fit)
+        expected = gn.evaluate(model, sce(), *val)
+        assert h.val_loss[0] == expected[0] and h.val_accuracy[0] == expected[1]
+    with pytest.raises(ValueError, match="class index"):
+        gn.train(
+            gn.mlp([6, 8, 4], "relu", rng=0),
+            sce(),
+            gn.Adam(),
+            X,
+            y,
+            validation_data=(Xv, yv + 3),
+            **fit,
+        )
+    # Logits that are not finite: the compiled scorer gives up, NumPy's evaluate reports.
+    model = gn.mlp([6, 8, 4], "relu", rng=0)
+    flat = _fastpath._FlatView.of(model, model.parameters(), model.gradients())
+    fast = _fastpath._FastPath.build(model, sce(), X, y, None, flat)
+    path = _fastpath._CompiledPath.build(fast, flat, gn.Adam(), 0.0, None, work=1.0)
+    assert path is not None
+    assert path.evaluate(Xv, yv, None) == pytest.approx(gn.evaluate(model, sce(), Xv, yv))
+    model.flat_params[0] = np.inf
+    assert path.evaluate(Xv, yv, None) is None

@@ -244,6 +244,7 @@ class _CompiledPath:
         self.max_norm = math.inf if max_grad_norm is None else float(max_grad_norm)
         self.no_rows = np.empty(0, dtype=np.intp)
         self.work: Array = np.empty(0, dtype=flat.params.dtype)
+        self.eval_work: Array = np.empty(0, dtype=flat.params.dtype)
         self.stats = np.empty((0, 3))
         self.hyper = np.zeros(5)
         self.counter = np.zeros(1, dtype=np.int64)
@@ -304,6 +305,40 @@ class _CompiledPath:
             l2,
             max_grad_norm,
         )
+
+    #: Rows per block when evaluating validation data (bounds the scratch memory).
+    EVAL_ROWS = 1024
+
+    def evaluate(self, X: Array, y: NDArray[Any], weights: object) -> tuple[float, float] | None:
+        """Mean loss and accuracy on validation data, or None where NumPy's evaluate must run.
+
+        The compiled forward pass for plain class indices without weights; None for
+        target rows, sample weights, or logits that are not finite (NumPy's
+        :func:`glassnet.train.evaluate` then computes, or reports, them).
+        """
+        if weights is not None or y.ndim != 1 or X.dtype != self.flat.params.dtype:
+            return None
+        if X.shape[0] == 0 or not X.flags.c_contiguous:
+            return None
+        labels = _class_indices(y, int(self.layout[-1, 2]))
+        size = min(self.EVAL_ROWS, X.shape[0])
+        need = 2 * size * int(self.layout[:, 2].max())
+        if self.eval_work.size < need:
+            self.eval_work = np.empty(need, dtype=X.dtype)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            total, correct, finite = self.k.evaluate_rows(
+                X,
+                labels,
+                self.flat.params,
+                self.layout,
+                self.acts,
+                self.slope,
+                self.eval_work,
+                size,
+            )
+        if not finite:
+            return None
+        return total / X.shape[0], correct / X.shape[0]
 
     def run(
         self, order: NDArray[np.intp] | None, size: int, first: int, last: int

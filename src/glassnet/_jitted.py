@@ -394,3 +394,58 @@ def run_batches(
             sc[0], sc[1], sc[2] = lr, h1, wd
             sgd_momentum(params, grads, s1, sc[0], sc[1], sc[2], opt == SGD_NESTEROV)
     return last - first
+
+
+@_jit
+def evaluate_rows(
+    X: Any,
+    labels: Any,
+    params: Any,
+    layout: Any,
+    acts: Any,
+    slope: float,
+    work: Any,
+    size: int,
+) -> tuple[float, int, bool]:  # pragma: no cover - compiled (its twin: glassnet.train.evaluate)
+    """Summed loss and correct count of the network on ``(X, labels)``, ``size`` rows at a time.
+
+    The forward pass and loss of :func:`run_batches` without the backward pass
+    (``work`` holds ``2 · size · max n_out`` elements). Returns ``(Σ_i L_i,
+    correct, finite)``; ``finite`` is False, and the sums incomplete, as soon as
+    a logit is not finite (the caller then lets NumPy's evaluate report it).
+    Computing this here, with the BLAS the training step uses, keeps NumPy's
+    own BLAS threads from waking between epochs and spinning beside it.
+    """
+    n = X.shape[0]
+    n_layers = layout.shape[0]
+    widest = 0
+    for i in range(n_layers):
+        widest = max(widest, layout[i, 2])
+    sc = np.empty(2, params.dtype)
+    sc[0] = 1
+    sc[1] = slope
+    one, leak = sc[0], sc[1]
+    scratch = np.empty(layout[n_layers - 1, 2], params.dtype)
+    in_order = np.empty(0, np.intp)
+    total = 0.0
+    correct = 0
+    for start in range(0, n, size):
+        m = min(size, n - start)
+        A = X[start : start + m]
+        for i in range(n_layers):
+            w_at, n_in, n_out = layout[i, 0], layout[i, 1], layout[i, 2]
+            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+            bias = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+            lo = (i % 2) * size * widest
+            out = work[lo : lo + m * n_out].reshape((m, n_out))
+            np.dot(A, W, out)
+            _bias_activation(out, bias, acts[i] if i < n_layers - 1 else IDENTITY, leak)
+            A = out
+        for r in range(m):
+            for j in range(A.shape[1]):
+                if not np.isfinite(A[r, j]):
+                    return total, correct, False
+        value, right = _softmax_xent(A, labels[start : start + m], in_order, 0, one, scratch)
+        total += value
+        correct += right
+    return total, correct, True

@@ -715,7 +715,8 @@ def train(
                 history.loss.append(logs["loss"])
                 history.accuracy.append(logs["accuracy"])
                 if val is not None:
-                    vl, va = evaluate(model, loss, val[0], val[1], val[2])
+                    got = None if compiled is None else compiled.evaluate(*val)
+                    vl, va = evaluate(model, loss, val[0], val[1], val[2]) if got is None else got
                     logs["val_loss"] = vl
                     logs["val_accuracy"] = va
                     history.val_loss.append(vl)
