@@ -482,7 +482,18 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
                 lines.append(f"| {peer} | {rec.get('skipped') or rec.get('error')} | — | — | — |")
         lines.append("")
     if plots:
-        lines += ["## Scaling", ""]
+        from glassnet._fastpath import _CompiledPath
+
+        lines += [
+            "## Scaling",
+            "",
+            "Seconds per epoch with W2's network and settings (averaged over several epochs "
+            "below 100,000 samples); the width plot trains 25,000 samples for one epoch at "
+            "each width of both hidden layers. glassnet runs of at least "
+            f"{_CompiledPath.MIN_WORK:.0e} parameters × samples × epochs take the compiled "
+            "step where numba is installed, the others the NumPy path.",
+            "",
+        ]
         lines += [f"![{p}]({p})" for p in plots]
         lines.append("")
     lines += report.get("verdict", [])
@@ -523,14 +534,16 @@ NOTES_MD = [
     "and W1's whole run (~0.36 s) is shorter than loading numba in a fresh process "
     "(~0.45 s), as it is shorter than JAX's own compilation (~0.5 s, left out of JAX's "
     "figure). glassnet.train is within 1.1× of JAX's jitted step there.",
-    "- **W2 against scikit-learn.** scikit-learn's MLPClassifier does W2 in ~1.45 s on "
-    "this machine, 2.5× faster than the 111k samples/s of WORKLOADS.md's reference, so "
-    "3× means ≤ 0.48 s. The network's matrix products alone take ~0.36 s of that (1,565 "
+    "- **W2 against scikit-learn.** scikit-learn's MLPClassifier does W2 in 1.41–1.49 s "
+    "on this machine, 2.5× faster than the 111k samples/s of WORKLOADS.md's reference, so "
+    "3× means ≤ 0.47–0.50 s. The network's matrix products alone take ~0.36 s of that (1,565 "
     "steps of 8 products, ~230 µs a step in the compiled step), which leaves ~77 µs a "
     "step for everything else: the compiled step spends ~60 µs (the loss with its 2,560 "
     "exp, Adam over 20,490 parameters, the gradient norm, relu masks, gathers), and "
-    "`MLPClassifier.fit` ~25 ms more on scikit-learn's input and label checks. The loop "
-    "lands at 2.9–3.0× and the estimator at 2.5–2.9× across our runs.",
+    "`MLPClassifier.fit` ~10–25 ms more on scikit-learn's input and label checks. Over "
+    "our last five full runs the loop landed at 2.8–3.0× and the estimator at 2.5–2.8× "
+    "(its lowest figures before the settle pause described below): about 5% short of 3×, "
+    "at 800k samples/s, 2.5× the tuned NumPy loop of WORKLOADS.md.",
     "- **Two BLAS copies.** The compiled step reaches the BLAS through SciPy's OpenBLAS "
     "(numba's binding); NumPy calls its own copy. Each keeps an idle worker thread "
     "spinning for ~0.1 s of CPU after a call (measured), so on 2 cores one copy's spinning "
