@@ -83,6 +83,7 @@ def _train_both(
         monkeypatch.undo()
     assert runs[0][3] > 0, "the compiled route did not run"
     assert runs[1][3] == 0, "the NumPy route ran compiled code"
+    assert (runs[0][2].route, runs[1][2].route) == ("compiled", "fast")
     return runs
 
 

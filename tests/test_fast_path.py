@@ -70,6 +70,7 @@ def test_fast_and_readable_paths_agree(
     np.testing.assert_allclose(h_fast.loss, h_read.loss, rtol=tol)
     assert h_fast.accuracy == h_read.accuracy
     assert h_fast.n_steps == h_read.n_steps
+    assert (h_fast.route, h_read.route) == ("fast", "readable")
 
 
 # Stacks that end in an activation (whose cached output is the logits array) or

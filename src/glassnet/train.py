@@ -94,6 +94,12 @@ class History:
     interrupted : bool
         True when training ended with KeyboardInterrupt (Ctrl-C). The model
         then holds the last completed step.
+    route : str
+        How the last call computed its steps: ``"readable"`` (each layer's own
+        forward and backward, as the maths reads), ``"fast"`` (the same step
+        with NumPy in reused buffers) or ``"compiled"`` (the same step in numba,
+        for large relu runs when ``glassnet[fast]`` is installed); ``""``
+        before any training.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -103,6 +109,7 @@ class History:
     n_steps: int = 0
     stopped_early: bool = False
     interrupted: bool = False
+    route: str = ""
 
     @property
     def epochs(self) -> int:
@@ -583,6 +590,7 @@ def train(
         max_grad_norm,
         work=float(flat.params.size if flat else 0) * n * epochs,
     )
+    history.route = "compiled" if compiled else "fast" if fast else "readable"
     # Callbacks that look at every batch get the compiled path one batch per call.
     per_batch = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     last_finite: float | None = None
