@@ -347,14 +347,23 @@ def _fastpath_chunk() -> int:
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_the_estimator_takes_the_compiled_route(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early-stopping"])
+def test_the_estimator_takes_the_compiled_route(
+    early_stopping: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     X, y = _problem(9, n=400)
     fits = []
     for min_work in (0.0, math.inf):
         monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
         spy = Spy(monkeypatch)
         clf = gn.MLPClassifier(
-            (16,), activation="relu", max_iter=30, random_state=0, batch_size=64
+            (16,),
+            activation="relu",
+            max_iter=30,
+            random_state=0,
+            batch_size=64,
+            early_stopping=early_stopping,
+            n_iter_no_change=3,
         ).fit(X, y)
         fits.append((clf, spy.calls))
         monkeypatch.undo()
@@ -362,6 +371,9 @@ def test_the_estimator_takes_the_compiled_route(monkeypatch: pytest.MonkeyPatch)
     assert calls_a > 0 and calls_b == 0
     assert a.n_iter_ == b.n_iter_
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-8)
+    if early_stopping:  # validation scored by the compiled forward pass
+        np.testing.assert_allclose(a.validation_loss_curve_, b.validation_loss_curve_, rtol=1e-8)
+        assert a.validation_scores_ == b.validation_scores_
     for Wa, Wb in zip(a.coefs_, b.coefs_, strict=True):
         np.testing.assert_allclose(Wa, Wb, rtol=1e-7, atol=1e-10)
 
