@@ -50,7 +50,7 @@ def optimizer_step(sizes: list[int], steps: int, rounds: int) -> tuple[float, fl
             params, grads, flat, opt = setups[compiled]
             t = time.perf_counter()
             for _ in range(steps):
-                opt._step_flat(params, grads, flat.params, flat.grads, flat.layout)
+                opt._step_flat(params, grads, flat)
             if r:
                 runs[compiled].append((time.perf_counter() - t) / steps)
     return statistics.median(runs[False]), statistics.median(runs[True])

@@ -201,8 +201,6 @@ def test_flat_optimizer_step_equals_the_per_array_rule(opt: str, rng: np.random.
         opts[0].step(models[0].parameters(), models[0].gradients())
         flat = _FlatView.of(models[1], models[1].parameters(), models[1].gradients())
         assert flat is not None
-        opts[1]._step_flat(
-            models[1].parameters(), models[1].gradients(), flat.params, flat.grads, flat.layout
-        )
+        opts[1]._step_flat(models[1].parameters(), models[1].gradients(), flat)
     np.testing.assert_allclose(models[1].flat_params, models[0].flat_params, rtol=1e-13)
     assert opts[0].t == opts[1].t == 5

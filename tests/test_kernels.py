@@ -52,7 +52,7 @@ def _steps(
         model.flat_grads[...] = rng.standard_normal(model.flat_grads.shape)
         flat = _FlatView.of(model, model.parameters(), model.gradients())
         assert flat is not None
-        opt._step_flat(model.parameters(), model.gradients(), flat.params, flat.grads, flat.layout)
+        opt._step_flat(model.parameters(), model.gradients(), flat)
     return model, opt
 
 

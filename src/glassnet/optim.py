@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _kernels
+
+if TYPE_CHECKING:
+    from ._fastpath import _FlatView
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
@@ -27,6 +30,26 @@ Array = NDArray[np.floating]
 
 #: How a model's flat vector splits into named parameters: ``(name, start, stop, shape)``.
 FlatLayout = Sequence[tuple[str, int, int, tuple[int, ...]]]
+
+_NO_WORK: Array = np.empty(0)
+
+
+def _has_flat_rule(cls: type) -> bool:
+    """Whether ``cls`` updates flat vectors by a rule that mirrors its per-array ``_update``.
+
+    The class that defines ``cls``'s ``_update_flat`` wrote it as its own
+    ``_update`` applied to the flat vector; a subclass that replaces ``_update``
+    (and not ``_update_flat``) must be honoured, through :meth:`Optimizer.step`.
+    """
+    known = _FLAT_RULE.get(cls)
+    if known is None:
+        owner = next(c for c in cls.__mro__ if "_update_flat" in vars(c))
+        known = owner is not Optimizer and cls._update is owner._update  # type: ignore[attr-defined]
+        _FLAT_RULE[cls] = known
+    return known
+
+
+_FLAT_RULE: dict[type, bool] = {}  # _has_flat_rule's answers, by class
 
 
 def _check_number(
@@ -73,6 +96,7 @@ class Optimizer:
         self.state: dict[str, dict[str, Array]] = {}
         # Flat state vectors of the fast path, by slot: (vector, its per-name views).
         self._flat: dict[str, tuple[Array, list[tuple[str, Array]]]] = {}
+        self._work: Array = _NO_WORK  # the flat update's scratch vector
 
     def step(self, params: Mapping[str, Array], grads: Mapping[str, Array]) -> None:
         """Update every array in ``params`` in place from ``grads``.
@@ -98,26 +122,25 @@ class Optimizer:
         raise NotImplementedError
 
     def _step_flat(
-        self,
-        params: Mapping[str, Array],
-        grads: Mapping[str, Array],
-        flat_params: Array,
-        flat_grads: Array,
-        layout: FlatLayout,
+        self, params: Mapping[str, Array], grads: Mapping[str, Array], flat: _FlatView
     ) -> None:
-        """One step when ``params`` are views tiling ``flat_params`` (``Sequential``'s).
+        """One step when ``params`` are views tiling ``flat.params`` (``Sequential``'s).
 
-        The training loop calls this instead of :meth:`step`. The default is
-        :meth:`step`; SGD and Adam override it to update the whole flat vector
-        with a handful of NumPy calls instead of a handful per array. Their state
-        stays keyed by parameter name: ``state[name][key]`` are views into one
-        flat state vector per slot.
+        The training loop calls this instead of :meth:`step`. SGD and Adam define
+        :meth:`_update_flat`, their :meth:`_update` applied to the whole flat
+        vector in a handful of NumPy calls instead of a handful per array; their
+        state stays keyed by parameter name (``state[name][key]`` are views into
+        one flat state vector per slot). Without one, or when a subclass has
+        replaced the per-array rule that it mirrors, this is :meth:`step`.
         """
-        self.step(params, grads)
+        if not _has_flat_rule(type(self)):
+            self.step(params, grads)
+            return
+        self.t += 1
+        self._update_flat(flat.params, flat.grads, flat.layout)
 
-    def _update_overridden(self, cls: type) -> bool:
-        """True when a subclass has replaced ``cls``'s per-array update rule."""
-        return type(self)._update is not cls._update  # type: ignore[attr-defined]
+    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
+        raise NotImplementedError
 
     def _flat_slot(self, key: str, flat: Array, layout: FlatLayout) -> Array:
         """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.
@@ -148,25 +171,22 @@ class Optimizer:
         self._flat[key] = (buf, views)
         return buf
 
-    def _scratch(self, flat: Array, n: int = 1) -> list[Array]:
-        """``n`` work vectors shaped like ``flat``, reused across steps."""
-        bufs = [self._flat.get(f"_scratch{i}") for i in range(n)]
-        out = []
-        for i, got in enumerate(bufs):
-            if got is None or got[0].shape != flat.shape or got[0].dtype != flat.dtype:
-                got = (np.empty_like(flat), [])
-                self._flat[f"_scratch{i}"] = got
-            out.append(got[0])
-        return out
+    def _scratch(self, flat: Array) -> Array:
+        """A work vector shaped like ``flat``, reused across steps."""
+        if self._work.shape != flat.shape or self._work.dtype != flat.dtype:
+            self._work = np.empty_like(flat)
+        return self._work
 
     def __getstate__(self) -> dict[str, Any]:
         # The flat vectors duplicate ``state``; they are rebuilt after unpickling.
         d = self.__dict__.copy()
         d["_flat"] = {}
+        d["_work"] = _NO_WORK
         return d
 
     def __setstate__(self, d: dict[str, Any]) -> None:
         d.setdefault("_flat", {})
+        d.setdefault("_work", _NO_WORK)
         self.__dict__.update(d)
 
     def _slot(self, name: str, key: str, like: Array) -> Array:
@@ -236,19 +256,8 @@ class SGD(Optimizer):
         else:
             p += v
 
-    def _step_flat(
-        self,
-        params: Mapping[str, Array],
-        grads: Mapping[str, Array],
-        flat_params: Array,
-        flat_grads: Array,
-        layout: FlatLayout,
-    ) -> None:
+    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
         """:meth:`_update` applied once to the whole flat vector (same arithmetic)."""
-        if self._update_overridden(SGD):
-            return super()._step_flat(params, grads, flat_params, flat_grads, layout)
-        self.t += 1
-        p, g = flat_params, flat_grads
         fused = _kernels.kernels_for(p, g)
         if fused is not None:  # the same arithmetic in one compiled pass (large models only)
             dt = p.dtype.type
@@ -260,7 +269,7 @@ class SGD(Optimizer):
                     p, g, v, dt(self.lr), dt(self.momentum), dt(self.weight_decay), self.nesterov
                 )
             return None
-        (step,) = self._scratch(p)
+        step = self._scratch(p)
         if self.weight_decay:
             g = g + self.weight_decay * p
         np.multiply(g, self.lr, out=step)  # lr · g
@@ -334,14 +343,7 @@ class Adam(Optimizer):
         v_hat = v / (1.0 - b2**self.t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
-    def _step_flat(
-        self,
-        params: Mapping[str, Array],
-        grads: Mapping[str, Array],
-        flat_params: Array,
-        flat_grads: Array,
-        layout: FlatLayout,
-    ) -> None:
+    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
         """:meth:`_update` applied once to the whole flat vector.
 
         The bias corrections are folded into two scalars, which saves two passes
@@ -352,25 +354,22 @@ class Adam(Optimizer):
 
         which is the same number up to rounding (a few ulps).
         """
-        if self._update_overridden(Adam):
-            return super()._step_flat(params, grads, flat_params, flat_grads, layout)
-        self.t += 1
         b1, b2 = self.betas
         c1 = 1.0 - b1**self.t
         root_c2 = math.sqrt(1.0 - b2**self.t)
         decay = type(self)._decay
         fused = None
         if decay is Adam._decay or decay is AdamW._decay:  # not a subclass's own decay rule
-            fused = _kernels.kernels_for(flat_params, flat_grads)
+            fused = _kernels.kernels_for(p, g)
         if fused is not None:  # the same arithmetic in one compiled pass (large models only)
-            dt = flat_params.dtype.type
+            dt = p.dtype.type
             decoupled = decay is AdamW._decay  # AdamW shrinks p instead of adding to g
             wd = self.weight_decay
             fused.adam(
-                flat_params,
-                flat_grads,
-                self._flat_slot("m", flat_params, layout),
-                self._flat_slot("v", flat_params, layout),
+                p,
+                g,
+                self._flat_slot("m", p, layout),
+                self._flat_slot("v", p, layout),
                 dt(b1),
                 dt(1.0 - b1),
                 dt(b2),
@@ -381,11 +380,10 @@ class Adam(Optimizer):
                 dt(self.lr * root_c2 / c1),
             )
             return None
-        p = flat_params
-        g = self._decay(p, flat_grads)
+        g = self._decay(p, g)
         m = self._flat_slot("m", p, layout)
         v = self._flat_slot("v", p, layout)
-        (tmp,) = self._scratch(p)
+        tmp = self._scratch(p)
         m *= b1
         np.multiply(g, 1.0 - b1, out=tmp)
         m += tmp  # m ← β1 m + (1 - β1) g

@@ -702,7 +702,7 @@ def train(
                             for g in grads.values():
                                 g *= scale
                     if flat is not None:
-                        optimizer._step_flat(params, grads, flat.params, flat.grads, flat.layout)
+                        optimizer._step_flat(params, grads, flat)
                     else:
                         optimizer.step(params, grads)
                     history.n_steps += 1
