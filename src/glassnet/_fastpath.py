@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .layers import Dense, Sequential, _Workspace
+from . import _kernels
+from .layers import Dense, Identity, LeakyReLU, ReLU, Sequential, _Workspace
 from .losses import SoftmaxCrossEntropy, _check_2d_scores, _class_indices, as_target_matrix
+from .optim import SGD, Adam, AdamW
 
 Array = NDArray[np.floating]
 
@@ -43,6 +45,7 @@ class _FlatView:
     grads: Array
     layout: list[tuple[str, int, int, tuple[int, ...]]]
     weight_mask: Array | None = None  # 1 on "*.W" entries, 0 on biases (for l2)
+    _masked: Array | None = None  # add_l2's work vector
 
     @classmethod
     def of(
@@ -73,12 +76,13 @@ class _FlatView:
 
     def add_l2(self, coef: float) -> float:
         """Add ``coef · W`` to every weight gradient; return ``Σ‖W‖²``."""
-        if self.weight_mask is None:
+        if self.weight_mask is None or self._masked is None:
             self.weight_mask = np.zeros_like(self.params)
             for name, start, stop, _ in self.layout:
                 if name.endswith(".W"):
                     self.weight_mask[start:stop] = 1.0
-        w = self.params * self.weight_mask
+            self._masked = np.empty_like(self.params)
+        w = np.multiply(self.params, self.weight_mask, out=self._masked)
         total = float(np.dot(w, w))
         w *= coef
         self.grads += w
@@ -189,13 +193,6 @@ class _FastPath:
         return loss_sum / m, n_correct, m
 
 
-# Hidden activations the compiled step knows, by exact type (a subclass may change the maths).
-def _activation_codes() -> dict[type, int]:
-    from .layers import Identity, LeakyReLU, ReLU
-
-    return {Identity: 0, ReLU: 1, LeakyReLU: 2}
-
-
 class _CompiledPath:
     """The fast path's step in compiled code (numba), many batches per call.
 
@@ -221,14 +218,20 @@ class _CompiledPath:
     #: W2 itself (5 epochs, 8.2e9) about breaks even in a fresh process.
     MIN_WORK = 5e9
 
+    #: Hidden activations the kernel knows, by exact type (a subclass may change the maths).
+    ACTIVATIONS: ClassVar[dict[type, int]] = {
+        Identity: _kernels.IDENTITY,
+        ReLU: _kernels.RELU,
+        LeakyReLU: _kernels.LEAKY_RELU,
+    }
+
     def __init__(
         self,
         kernels: Any,
         fast: _FastPath,
         flat: _FlatView,
-        optimizer: Any,
-        layout: NDArray[np.int64],
-        acts: NDArray[np.int64],
+        optimizer: SGD | Adam,
+        acts: list[int],
         slope: float,
         l2: float,
         max_grad_norm: float | None,
@@ -237,15 +240,36 @@ class _CompiledPath:
         self.fast = fast
         self.flat = flat
         self.optimizer = optimizer
-        self.layout = layout
-        self.acts = acts
+        # Per Dense layer: where its W starts in the flat vector, n_in, n_out (b follows W).
+        self.layout = np.array(
+            [(start, *shape) for name, start, _, shape in flat.layout if name.endswith(".W")],
+            dtype=np.int64,
+        )
+        self.acts = np.array(acts, dtype=np.int64)
         self.slope = slope
         self.l2 = float(l2)
         self.max_norm = math.inf if max_grad_norm is None else float(max_grad_norm)
+        self.slots: tuple[str, ...]  # the optimizer's flat state vectors, as the kernel takes them
+        if isinstance(optimizer, SGD):
+            m = optimizer.momentum
+            self.code = (
+                _kernels.SGD
+                if m == 0
+                else _kernels.SGD_NESTEROV
+                if optimizer.nesterov
+                else _kernels.SGD_MOMENTUM
+            )
+            self.slots = () if m == 0 else ("velocity",)
+        else:
+            self.code = _kernels.ADAMW if type(optimizer) is AdamW else _kernels.ADAM
+            self.slots = ("m", "v")
+        # Scratch per batch row: the gathered inputs, every layer's output, two ∂L/∂A.
+        widths = self.layout[:, 1:]
+        self.row_work = fast.Xa.shape[1] + int(widths[:, 1].sum()) + 2 * int(widths[:, 0].max())
         self.no_rows = np.empty(0, dtype=np.intp)
         self.work: Array = np.empty(0, dtype=flat.params.dtype)
         self.eval_work: Array = np.empty(0, dtype=flat.params.dtype)
-        self.stats = np.empty((0, 3))
+        self.stats = np.empty((0, 2))
         self.hyper = np.zeros(5)
         self.counter = np.zeros(1, dtype=np.int64)
 
@@ -263,22 +287,16 @@ class _CompiledPath:
 
         ``work`` is the run's size in multiply-adds (parameters × samples × epochs).
         """
-        from . import _kernels
-        from .optim import SGD, Adam, AdamW
-
         if fast is None or flat is None or type(optimizer) not in (SGD, Adam, AdamW):
             return None
         if flat.params.dtype not in _kernels._FLOATS or not fast.Xa.flags.c_contiguous:
             return None
         layers = fast.model.layers
-        codes = _activation_codes()
         if len(layers) % 2 != 1 or any(type(layer) is not Dense for layer in layers[::2]):
             return None
-        acts = [codes.get(type(layer), -1) for layer in layers[1::2]]
+        acts = [cls.ACTIVATIONS.get(type(layer), -1) for layer in layers[1::2]]
         slopes = {
-            float(layer.negative_slope)
-            for layer in layers[1::2]
-            if hasattr(layer, "negative_slope")
+            float(layer.negative_slope) for layer in layers[1::2] if isinstance(layer, LeakyReLU)
         }
         if -1 in acts or len(slopes) > 1:  # ReLU has none; LeakyReLUs must share theirs
             return None
@@ -287,24 +305,8 @@ class _CompiledPath:
         kernels = _kernels._load()
         if kernels is None:
             return None
-        base = flat.params.__array_interface__["data"][0]
-        rows = []
-        for layer in layers[::2]:
-            W = layer.params["W"]
-            at = (W.__array_interface__["data"][0] - base) // W.itemsize
-            rows.append((at, W.shape[0], W.shape[1]))
-        layout = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        return cls(
-            kernels,
-            fast,
-            flat,
-            optimizer,
-            layout,
-            np.array(acts, dtype=np.int64),
-            max(slopes, default=0.0),
-            l2,
-            max_grad_norm,
-        )
+        opt = cast("SGD | Adam", optimizer)
+        return cls(kernels, fast, flat, opt, acts, max(slopes, default=0.0), l2, max_grad_norm)
 
     #: Rows per block when evaluating validation data (bounds the scratch memory).
     EVAL_ROWS = 1024
@@ -345,39 +347,30 @@ class _CompiledPath:
     ) -> tuple[int, NDArray[np.float64]]:
         """Apply batches ``first … last-1``; return how many were applied and their stats.
 
-        ``stats[i]`` holds batch ``first + i``'s loss, correct count and ``‖∇‖²``.
-        Fewer applied than asked means the next batch had a non-finite loss or
-        gradient norm (its stats are filled, its update was not applied).
+        ``stats[i]`` holds batch ``first + i``'s loss and correct count. Fewer
+        applied than asked means the next batch had a non-finite loss or gradient
+        norm (its stats are filled, its update was not applied).
         """
         X = self.fast.Xa
-        d = X.shape[1]
-        need = size * (d + int(self.layout[:, 2].sum()) + 2 * int(self.layout[:, 1].max()))
-        if self.work.size < need:
-            self.work = np.empty(need, dtype=X.dtype)
+        if self.work.size < size * self.row_work:
+            self.work = np.empty(size * self.row_work, dtype=X.dtype)
         if self.stats.shape[0] < last - first:
-            self.stats = np.empty((last - first, 3))
-        opt = self.optimizer
-        params = self.flat.params
-        from .optim import SGD, AdamW
-
-        h = self.hyper
-        if isinstance(opt, SGD):
-            code = 0 if opt.momentum == 0 else (2 if opt.nesterov else 1)
-            s1 = (
-                self.flat.params
-                if code == 0
-                else opt._flat_slot("velocity", params, self.flat.layout)
-            )
-            s2 = s1
-            h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
-        else:
-            code = 4 if type(opt) is AdamW else 3
-            s1 = opt._flat_slot("m", params, self.flat.layout)
-            s2 = opt._flat_slot("v", params, self.flat.layout)
-            h[:] = (opt.lr, opt.betas[0], opt.betas[1], opt.eps, opt.weight_decay)
-        self.counter[0] = opt.t
+            self.stats = np.empty((last - first, 2))
         if self.fast.n_classes == 0:
             self.fast._encode_labels(int(self.layout[-1, 2]), one_hot=False)
+        opt = self.optimizer
+        params = self.flat.params
+        # Read every call: a schedule may change lr, a roll-back may replace the state.
+        states = [opt._flat_slot(key, params, self.flat.layout) for key in self.slots]
+        # The kernel reads only the slots its optimizer has: Adam's m and v, SGD's velocity.
+        s1 = states[0] if states else params
+        s2 = states[-1] if states else params
+        h = self.hyper
+        if isinstance(opt, Adam):
+            h[:] = (opt.lr, opt.betas[0], opt.betas[1], opt.eps, opt.weight_decay)
+        else:
+            h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
+        self.counter[0] = opt.t
         done = self.k.run_batches(
             X,
             self.fast.labels,
@@ -391,7 +384,7 @@ class _CompiledPath:
             self.acts,
             self.slope,
             self.work,
-            code,
+            self.code,
             s1,
             s2,
             h,

@@ -26,6 +26,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from ._kernels import ADAM, ADAMW, IDENTITY, LEAKY_RELU, RELU, SGD, SGD_NESTEROV
+
 # error_model="numpy": IEEE division like NumPy's (no zero-divisor check in the loop,
 # which is also what lets LLVM vectorise sqrt and division). No fastmath: no FMA
 # contraction or reassociation, so every operation rounds as NumPy's does.
@@ -35,13 +37,6 @@ try:
     _jit(lambda: None)  # a read-only install has no cache folder: find out now
 except RuntimeError:  # pragma: no cover - depends on the install's file permissions
     _jit = numba.njit(**_OPTIONS)
-
-# Activation codes shared with glassnet._kernels (which maps layer types to them).
-# tanh and logistic are left to NumPy: its SIMD exp and tanh beat the scalar libm
-# calls of a compiled loop (W1, 2 → 32 tanh → 2: 355 µs an epoch here against 182).
-IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
-# Optimizer codes.
-SGD, SGD_MOMENTUM, SGD_NESTEROV, ADAM, ADAMW = 0, 1, 2, 3, 4
 
 
 # ---------------------------------------------------------------------------
@@ -269,8 +264,8 @@ def run_batches(
         scikit-learn's alpha: adds ``l2/(2N) · Σ‖W‖²`` to the loss (0: none).
     max_norm : float
         Clip the gradient to this norm (inf: never).
-    stats : (last - first, 3) float array
-        Filled per batch with the loss, the correct count and ``‖∇‖²``.
+    stats : (last - first, 2) float array
+        Filled per batch with the loss and the correct count.
 
     Returns
     -------
@@ -367,7 +362,6 @@ def run_batches(
         k = b - first
         stats[k, 0] = value
         stats[k, 1] = correct
-        stats[k, 2] = sc[3]
         if not (np.isfinite(value) and np.isfinite(sc[3])):
             return k
         if np.sqrt(sq) > max_norm:

@@ -35,6 +35,13 @@ __all__ = ["MIN_SIZE", "available", "kernels_for"]
 #: in a typical run.
 MIN_SIZE = 50_000
 
+# The codes the training-step kernel (glassnet._jitted.run_batches) takes for the hidden
+# activations and the optimizer; glassnet._fastpath maps layer and optimizer types to them.
+# tanh and logistic are left to NumPy: its SIMD exp and tanh beat the scalar libm
+# calls of a compiled loop (W1, 2 → 32 tanh → 2: 355 µs an epoch here against 182).
+IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
+SGD, SGD_MOMENTUM, SGD_NESTEROV, ADAM, ADAMW = 0, 1, 2, 3, 4
+
 #: Set this environment variable (to anything but "" or "0") to force the NumPy path.
 ENV_OFF = "GLASSNET_NO_NUMBA"
 

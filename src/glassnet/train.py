@@ -673,46 +673,45 @@ def train(
                             for cb in callbacks:
                                 cb.on_batch_end(state)
                         guard.check()  # a Ctrl-C held back during the steps is raised here
-                for b, idx in enumerate(
-                    ()
-                    if compiled is not None
-                    else minibatches(n, batch_size, shuffle=shuffle, rng=generator)
-                ):
-                    state.batch = b
-                    # Overflow is not warned about here: the guard below turns any
-                    # non-finite loss or gradient into TrainingDivergedError.
-                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        if fast is not None:
-                            value, n_correct, m = fast.step(idx)
-                            B, n_classes = float(m), fast.n_classes
+                else:
+                    for b, idx in enumerate(
+                        minibatches(n, batch_size, shuffle=shuffle, rng=generator)
+                    ):
+                        state.batch = b
+                        # Overflow is not warned about here: the guard below turns any
+                        # non-finite loss or gradient into TrainingDivergedError.
+                        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                            if fast is not None:
+                                value, n_correct, m = fast.step(idx)
+                                B, n_classes = float(m), fast.n_classes
+                            else:
+                                value, n_correct, m, B, n_classes = _readable_step(
+                                    model, loss, Xa, ya, wa, idx
+                                )
+                            if l2 and B > 0:
+                                value += _add_l2(l2 / B, params, grads, flat)
+                            sq = _grad_sq_norm(model)
+                        if not (math.isfinite(value) and math.isfinite(sq)):
+                            raise _not_finite(epoch, b, value, optimizer.lr, last_finite)
+                        last_finite = value
+                        if max_grad_norm is not None:
+                            norm = math.sqrt(sq)
+                            if norm > max_grad_norm:
+                                scale = max_grad_norm / norm
+                                for g in grads.values():
+                                    g *= scale
+                        if flat is not None:
+                            optimizer._step_flat(params, grads, flat)
                         else:
-                            value, n_correct, m, B, n_classes = _readable_step(
-                                model, loss, Xa, ya, wa, idx
-                            )
-                        if l2 and B > 0:
-                            value += _add_l2(l2 / B, params, grads, flat)
-                        sq = _grad_sq_norm(model)
-                    if not (math.isfinite(value) and math.isfinite(sq)):
-                        raise _not_finite(epoch, b, value, optimizer.lr, last_finite)
-                    last_finite = value
-                    if max_grad_norm is not None:
-                        norm = math.sqrt(sq)
-                        if norm > max_grad_norm:
-                            scale = max_grad_norm / norm
-                            for g in grads.values():
-                                g *= scale
-                    if flat is not None:
-                        optimizer._step_flat(params, grads, flat)
-                    else:
-                        optimizer.step(params, grads)
-                    history.n_steps += 1
-                    loss_sum += value * m
-                    correct += n_correct
-                    seen += m
-                    state.logs = {"batch_loss": value}
-                    for cb in callbacks:
-                        cb.on_batch_end(state)
-                    guard.check()  # a Ctrl-C held back during the step is raised here
+                            optimizer.step(params, grads)
+                        history.n_steps += 1
+                        loss_sum += value * m
+                        correct += n_correct
+                        seen += m
+                        state.logs = {"batch_loss": value}
+                        for cb in callbacks:
+                            cb.on_batch_end(state)
+                        guard.check()  # a Ctrl-C held back during the step is raised here
                 logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
                 if divergence_factor is not None and good is not None:
                     if reference is None:
