@@ -250,16 +250,12 @@ class _CompiledPath:
         self.l2 = float(l2)
         self.max_norm = math.inf if max_grad_norm is None else float(max_grad_norm)
         self.slots: tuple[str, ...]  # the optimizer's flat state vectors, as the kernel takes them
-        if isinstance(optimizer, SGD):
-            m = optimizer.momentum
-            self.code = (
-                _kernels.SGD
-                if m == 0
-                else _kernels.SGD_NESTEROV
-                if optimizer.nesterov
-                else _kernels.SGD_MOMENTUM
-            )
-            self.slots = () if m == 0 else ("velocity",)
+        if isinstance(optimizer, SGD) and optimizer.momentum == 0:
+            self.code, self.slots = _kernels.SGD, ()
+        elif isinstance(optimizer, SGD):
+            nesterov = optimizer.nesterov
+            self.code = _kernels.SGD_NESTEROV if nesterov else _kernels.SGD_MOMENTUM
+            self.slots = ("velocity",)
         else:
             self.code = _kernels.ADAMW if type(optimizer) is AdamW else _kernels.ADAM
             self.slots = ("m", "v")
