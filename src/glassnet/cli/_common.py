@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..datasets import Data
 
 __all__ = [
     "UserError",
     "add_network_arguments",
+    "architecture",
     "fraction",
     "hidden_sizes",
+    "load_dataset",
     "non_negative_float",
     "positive_float",
     "positive_int",
@@ -114,3 +119,22 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         default="float64",
         help="floating-point type end to end (default: float64)",
     )
+
+
+def load_dataset(args: argparse.Namespace) -> Data:
+    """The dataset the flags of :func:`add_network_arguments` name, as ``(X, y)``.
+
+    A ``ValueError`` from the generator (a bad ``--noise``, say) becomes a
+    :class:`UserError` with the same message.
+    """
+    from ..datasets import make_dataset
+
+    try:
+        return make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def architecture(hidden: Iterable[int], n_classes: int) -> str:
+    """The layer widths from the 2 inputs to the ``n_classes`` outputs: ``2 -> 32 -> 2``."""
+    return " -> ".join(str(s) for s in [2, *hidden, n_classes])

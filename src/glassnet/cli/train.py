@@ -12,7 +12,9 @@ from .._version import __version__
 from ._common import (
     UserError,
     add_network_arguments,
+    architecture,
     fraction,
+    load_dataset,
     non_negative_float,
     positive_float,
     positive_int,
@@ -155,11 +157,10 @@ def run(args: argparse.Namespace) -> int:
     from sklearn.model_selection import train_test_split
 
     from ..callbacks import BoundarySnapshots, ProgressBar
-    from ..datasets import make_dataset
     from ..estimator import MLPClassifier
 
+    X, y = load_dataset(args)
     try:
-        X, y = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=args.test_size, random_state=args.seed, stratify=y
         )
@@ -237,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
 
     train_acc, train_loss = metrics(X_train, y_train)
     test_acc, test_loss = metrics(X_test, y_test)
-    arch = " -> ".join(str(s) for s in [2, *args.hidden, n_classes])
+    arch = architecture(args.hidden, n_classes)
     print(
         f"glassnet {__version__}: {args.dataset} (n={args.n_samples}, noise={args.noise}), "
         f"network {arch} ({args.activation}, softmax), {args.optimizer} lr={lr:g}, "
