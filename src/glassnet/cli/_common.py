@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,12 +22,27 @@ __all__ = [
     "non_negative_float",
     "positive_float",
     "positive_int",
+    "reporting_write_errors",
     "unit_interval",
 ]
 
 
 class UserError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
+
+
+@contextmanager
+def reporting_write_errors(path: str, what: str | None = None) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside the block into a one-line :class:`UserError`.
+
+    The message is ``cannot write the WHAT to 'PATH': REASON``, or
+    ``cannot write 'PATH': REASON`` when ``what`` is None.
+    """
+    try:
+        yield
+    except OSError as exc:
+        target = f"{path!r}" if what is None else f"the {what} to {path!r}"
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _number(

@@ -18,6 +18,7 @@ from ._common import (
     non_negative_float,
     positive_float,
     positive_int,
+    reporting_write_errors,
     unit_interval,
 )
 
@@ -129,10 +130,8 @@ def _check_writable(path: str, flag: str) -> None:
 def _save_model(clf: Any, path: str) -> None:
     from ..io import save
 
-    try:
+    with reporting_write_errors(path, "model"):
         save(clf, path)
-    except OSError as exc:
-        raise UserError(f"cannot write the model to {path!r}: {exc.strerror or exc}") from exc
 
 
 def _save(fig: Any, path: str, what: str) -> None:
@@ -141,9 +140,8 @@ def _save(fig: Any, path: str, what: str) -> None:
     from ..plotting import save_figure
 
     try:
-        save_figure(fig, path, dpi=110)
-    except OSError as exc:
-        raise UserError(f"cannot write the {what} to {path!r}: {exc.strerror or exc}") from exc
+        with reporting_write_errors(path, what):
+            save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)
     print(f"wrote {path}")
@@ -278,13 +276,9 @@ def run(args: argparse.Namespace) -> int:
         fig.tight_layout()
         _save(fig, args.curves, "curves")
     if args.animate and snapshots is not None:
-        try:
+        with reporting_write_errors(args.animate, "animation"):
             n = save_animation(
                 snapshots, args.animate, X_train, y_train, title=f"glassnet on {args.dataset}"
             )
-        except OSError as exc:
-            raise UserError(
-                f"cannot write the animation to {args.animate!r}: {exc.strerror or exc}"
-            ) from exc
         print(f"wrote {args.animate} ({n} frames, one every {snapshots.every} epochs)")
     return 0
