@@ -270,7 +270,7 @@ class BoundarySnapshots(Callback):
                 epoch=epoch,
                 loss=None if logs is None else float(logs["loss"]),
                 accuracy=None if logs is None else float(logs.get("accuracy", math.nan)),
-                proba=np.array(proba, copy=True),
+                proba=proba,  # softmax returns a fresh array: nothing else holds it
             )
         )
 
