@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..callbacks import BoundarySnapshots, ProgressBar
     from ..estimator import MLPClassifier
+    from ..functional import log_softmax
 
     X, y = load_dataset(args)
     try:
@@ -230,9 +231,13 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
 
     def metrics(Xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
-        log_proba = clf.predict_log_proba(Xs)  # from log_softmax, never log of probabilities
+        # One forward pass for both: the accuracy of clf.predict (clf.score's)
+        # and the loss from predict_log_proba's log_softmax of the same logits.
+        z = clf.logits(Xs)
+        accuracy = np.mean(clf.classes_[np.argmax(z, axis=1)] == ys)
+        log_proba = log_softmax(z, axis=1)  # never log of probabilities
         index = np.searchsorted(clf.classes_, ys)
-        return float(clf.score(Xs, ys)), float(-np.mean(log_proba[np.arange(len(ys)), index]))
+        return float(accuracy), float(-np.mean(log_proba[np.arange(len(ys)), index]))
 
     train_acc, train_loss = metrics(X_train, y_train)
     test_acc, test_loss = metrics(X_test, y_test)
