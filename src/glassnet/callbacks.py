@@ -261,7 +261,6 @@ class BoundarySnapshots(Callback):
         self.grid = boundary_grid(X, resolution, margin)
         self._points = np.c_[self.grid[0].ravel(), self.grid[1].ravel()]
         self.frames: list[Snapshot] = []
-        self._epochs_done = 0
 
     def _record(self, state: TrainState, epoch: int, logs: dict[str, float] | None) -> None:
         dtype = getattr(state.model, "dtype", np.float64)
@@ -271,22 +270,21 @@ class BoundarySnapshots(Callback):
                 epoch=epoch,
                 loss=None if logs is None else float(logs["loss"]),
                 accuracy=None if logs is None else float(logs.get("accuracy", math.nan)),
-                proba=np.array(proba, copy=True),
+                proba=proba,  # softmax returns a fresh array: nothing else holds it
             )
         )
 
     def on_train_begin(self, state: TrainState) -> None:
         """Start a fresh recording; snapshot the initial weights if asked."""
         self.frames = []
-        self._epochs_done = 0
         if self.include_initial:
             self._record(state, 0, None)
 
     def on_epoch_end(self, state: TrainState) -> None:
         """Snapshot after every ``every``-th epoch."""
-        self._epochs_done = state.epoch + 1
-        if self._epochs_done % self.every == 0:
-            self._record(state, self._epochs_done, state.logs)
+        done = state.epoch + 1
+        if done % self.every == 0:
+            self._record(state, done, state.logs)
 
     def on_train_end(self, state: TrainState) -> None:
         """Snapshot the last epoch too, when it fell between snapshots."""

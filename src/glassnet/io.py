@@ -139,7 +139,7 @@ def write_container(
                 "name": name,
                 "shape": list(arr.shape),
                 "dtype": arr.dtype.name,
-                "sha256": hashlib.sha256(arr.tobytes()).hexdigest(),
+                "sha256": hashlib.sha256(arr.data).hexdigest(),  # C-contiguous: no copy
             }
         )
         members.append((f"{name}.npy", npy))

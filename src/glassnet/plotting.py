@@ -148,7 +148,8 @@ def plot_decision_boundary(
         )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    points = Xa if X_test is None else np.vstack([Xa, check_2d_points(X_test, "X_test")])
+    Xt = None if X_test is None else check_2d_points(X_test, "X_test")
+    points = Xa if Xt is None else np.vstack([Xa, Xt])
     gx, gy = boundary_grid(points, int(resolution))
     proba = np.asarray(estimator.predict_proba(np.c_[gx.ravel(), gy.ravel()]))
     k = proba.shape[1]
@@ -166,8 +167,7 @@ def plot_decision_boundary(
         ax, gx, gy, proba, colorbar_label=f"P(class {classes[1]})" if k == 2 else None
     )
     _draw_points(ax, Xa, to_index(y), colors, k, size=18, label="train")
-    if X_test is not None and y_test is not None:
-        Xt = np.asarray(X_test, dtype=np.float64)
+    if Xt is not None and y_test is not None:
         _draw_points(
             ax,
             Xt,

@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..datasets import Data
 
 __all__ = [
     "UserError",
     "add_network_arguments",
+    "architecture",
     "fraction",
     "hidden_sizes",
+    "load_dataset",
     "non_negative_float",
     "positive_float",
     "positive_int",
+    "reporting_write_errors",
     "unit_interval",
 ]
 
 
 class UserError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
+
+
+@contextmanager
+def reporting_write_errors(path: str, what: str | None = None) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside the block into a one-line :class:`UserError`.
+
+    The message is ``cannot write the WHAT to 'PATH': REASON``, or
+    ``cannot write 'PATH': REASON`` when ``what`` is None.
+    """
+    try:
+        yield
+    except OSError as exc:
+        target = f"{path!r}" if what is None else f"the {what} to {path!r}"
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _number(
@@ -114,3 +135,22 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         default="float64",
         help="floating-point type end to end (default: float64)",
     )
+
+
+def load_dataset(args: argparse.Namespace) -> Data:
+    """The dataset the flags of :func:`add_network_arguments` name, as ``(X, y)``.
+
+    A ``ValueError`` from the generator (a bad ``--noise``, say) becomes a
+    :class:`UserError` with the same message.
+    """
+    from ..datasets import make_dataset
+
+    try:
+        return make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def architecture(hidden: Iterable[int], n_classes: int) -> str:
+    """The layer widths from the 2 inputs to the ``n_classes`` outputs: ``2 -> 32 -> 2``."""
+    return " -> ".join(str(s) for s in [2, *hidden, n_classes])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import UserError, add_network_arguments, positive_int
+from ._common import UserError, add_network_arguments, architecture, load_dataset, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -88,16 +88,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def _network_logits(args: argparse.Namespace) -> tuple[np.ndarray, int, str]:
     """Train the network on the dataset and return one sample's logits and label."""
-    from ..datasets import make_dataset
     from ..layers import mlp
     from ..losses import SoftmaxCrossEntropy
     from ..optim import Adam
     from ..train import train
 
-    try:
-        X, y = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
+    X, y = load_dataset(args)
     if not -len(X) <= args.sample < len(X):
         raise UserError(
             f"--sample must index one of the {len(X)} points (0 to {len(X) - 1}); "
@@ -110,7 +106,7 @@ def _network_logits(args: argparse.Namespace) -> tuple[np.ndarray, int, str]:
     train(model, SoftmaxCrossEntropy(), Adam(0.01), X, y, epochs=args.epochs, rng=rng)
     x = X[args.sample]
     z = np.asarray(model.forward(x[None, :].astype(dtype))[0], dtype=np.float64)
-    arch = " -> ".join(str(s) for s in [2, *args.hidden, k])
+    arch = architecture(args.hidden, k)
     where = (
         f"Sample {args.sample} of {args.dataset} (n={args.n_samples}, noise={args.noise}, "
         f"seed={args.seed}): x = ({x[0]:.4f}, {x[1]:.4f}), label {int(y[args.sample])}\n"

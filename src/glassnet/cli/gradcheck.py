@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ._common import UserError, add_network_arguments, positive_float, positive_int
+from ._common import (
+    UserError,
+    add_network_arguments,
+    architecture,
+    load_dataset,
+    positive_float,
+    positive_int,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -48,7 +55,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Print the per-parameter table; return 0 when every error is within the threshold."""
-    from ..datasets import make_dataset
     from ..explain import table
     from ..gradcheck import check_gradients
     from ..layers import mlp
@@ -59,16 +65,13 @@ def run(args: argparse.Namespace) -> int:
             f"--samples ({args.samples}) must not exceed --n-samples ({args.n_samples}); "
             "check fewer points or make more."
         )
-    try:
-        X_all, y_all = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
+    X_all, y_all = load_dataset(args)
     k = int(y_all.max()) + 1  # classes of the whole dataset, as train builds the network
     X, y = X_all[: args.samples], y_all[: args.samples]
     dtype = np.dtype(args.dtype)
     model = mlp([2, *args.hidden, k], args.activation, rng=args.seed, dtype=dtype)
     result = check_gradients(model, SoftmaxCrossEntropy(), X, y, eps=args.eps)
-    arch = " -> ".join(str(s) for s in [2, *args.hidden, k])
+    arch = architecture(args.hidden, k)
     print(
         f"glassnet gradcheck: network {arch} ({args.activation}, softmax), {dtype} weights "
         f"checked in float64, on {len(X)} samples of {args.dataset}; loss {result.loss:.6f}, "

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import UserError
+from ._common import UserError, reporting_write_errors
 
 __all__ = ["add_parser", "run"]
 
@@ -182,9 +182,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
-    try:
+    with reporting_write_errors(args.output):
         atomic_write(args.output, lambda f: f.write(text.encode("utf-8")))
-    except OSError as exc:
-        raise UserError(f"cannot write {args.output!r}: {exc.strerror or exc}") from exc
     print(f"wrote {len(X)} prediction(s) to {args.output}", file=sys.stderr)
     return 0

@@ -12,10 +12,13 @@ from .._version import __version__
 from ._common import (
     UserError,
     add_network_arguments,
+    architecture,
     fraction,
+    load_dataset,
     non_negative_float,
     positive_float,
     positive_int,
+    reporting_write_errors,
     unit_interval,
 )
 
@@ -127,10 +130,8 @@ def _check_writable(path: str, flag: str) -> None:
 def _save_model(clf: Any, path: str) -> None:
     from ..io import save
 
-    try:
+    with reporting_write_errors(path, "model"):
         save(clf, path)
-    except OSError as exc:
-        raise UserError(f"cannot write the model to {path!r}: {exc.strerror or exc}") from exc
 
 
 def _save(fig: Any, path: str, what: str) -> None:
@@ -139,9 +140,8 @@ def _save(fig: Any, path: str, what: str) -> None:
     from ..plotting import save_figure
 
     try:
-        save_figure(fig, path, dpi=110)
-    except OSError as exc:
-        raise UserError(f"cannot write the {what} to {path!r}: {exc.strerror or exc}") from exc
+        with reporting_write_errors(path, what):
+            save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)
     print(f"wrote {path}")
@@ -155,11 +155,11 @@ def run(args: argparse.Namespace) -> int:
     from sklearn.model_selection import train_test_split
 
     from ..callbacks import BoundarySnapshots, ProgressBar
-    from ..datasets import make_dataset
     from ..estimator import MLPClassifier
+    from ..functional import log_softmax
 
+    X, y = load_dataset(args)
     try:
-        X, y = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=args.test_size, random_state=args.seed, stratify=y
         )
@@ -231,13 +231,17 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
 
     def metrics(Xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
-        log_proba = clf.predict_log_proba(Xs)  # from log_softmax, never log of probabilities
+        # One forward pass for both: the accuracy of clf.predict (clf.score's)
+        # and the loss from predict_log_proba's log_softmax of the same logits.
+        z = clf.logits(Xs)
+        accuracy = np.mean(clf.classes_[np.argmax(z, axis=1)] == ys)
+        log_proba = log_softmax(z, axis=1)  # never log of probabilities
         index = np.searchsorted(clf.classes_, ys)
-        return float(clf.score(Xs, ys)), float(-np.mean(log_proba[np.arange(len(ys)), index]))
+        return float(accuracy), float(-np.mean(log_proba[np.arange(len(ys)), index]))
 
     train_acc, train_loss = metrics(X_train, y_train)
     test_acc, test_loss = metrics(X_test, y_test)
-    arch = " -> ".join(str(s) for s in [2, *args.hidden, n_classes])
+    arch = architecture(args.hidden, n_classes)
     print(
         f"glassnet {__version__}: {args.dataset} (n={args.n_samples}, noise={args.noise}), "
         f"network {arch} ({args.activation}, softmax), {args.optimizer} lr={lr:g}, "
@@ -277,13 +281,9 @@ def run(args: argparse.Namespace) -> int:
         fig.tight_layout()
         _save(fig, args.curves, "curves")
     if args.animate and snapshots is not None:
-        try:
+        with reporting_write_errors(args.animate, "animation"):
             n = save_animation(
                 snapshots, args.animate, X_train, y_train, title=f"glassnet on {args.dataset}"
             )
-        except OSError as exc:
-            raise UserError(
-                f"cannot write the animation to {args.animate!r}: {exc.strerror or exc}"
-            ) from exc
         print(f"wrote {args.animate} ({n} frames, one every {snapshots.every} epochs)")
     return 0
