@@ -236,6 +236,17 @@ def test_animation_has_one_frame_per_snapshot_and_the_frames_differ(
     assert not list(tmp_path.glob(".glassnet-*"))
 
 
+def test_animation_to_a_name_without_extension_is_a_gif(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    snaps, X, y = _snapshots(rng, epochs=2, every=1)
+    path = tmp_path / "moons"
+    assert gn.save_animation(snaps, path, X, y, dpi=30) == 3
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 3
+    assert not list(tmp_path.glob(".glassnet-*"))
+
+
 def test_animation_failure_leaves_the_old_file_whole(
     rng: np.random.Generator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

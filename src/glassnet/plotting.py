@@ -319,7 +319,8 @@ def save_animation(
         and ``frames``, each with ``epoch``, ``loss``, ``accuracy`` and
         ``proba`` of shape (gx.size, n_classes).
     path : str or path-like
-        Destination, normally ending in ``.gif``.
+        Destination, normally ending in ``.gif`` (a name without an extension
+        also gets a GIF).
     X : array-like of shape (n_samples, 2)
         Points drawn in every frame.
     y : array-like of shape (n_samples,)
@@ -357,7 +358,12 @@ def save_animation(
     try:
         # Not writer.saving(): it calls finish() even after an error, which would
         # write a partial GIF or hide the error behind one of its own.
-        with _files.atomic_path(path) as tmp, matplotlib.rc_context({"savefig.bbox": None}):
+        # Pillow picks the format from the name: a path without an extension gets a GIF.
+        suffix = None if os.path.splitext(os.fspath(path))[1] else ".gif"
+        with (
+            _files.atomic_path(path, suffix=suffix) as tmp,
+            matplotlib.rc_context({"savefig.bbox": None}),
+        ):
             writer.setup(fig, tmp, dpi)
             for frame in frames:
                 ax.clear()
