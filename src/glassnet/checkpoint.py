@@ -207,8 +207,23 @@ class Checkpoint(Callback):
         """Save when the run's epoch count is a multiple of ``every``."""
         epoch = state.history.epochs
         if epoch % self.every == 0:
-            save_checkpoint(self.path, state, self.config, epoch=epoch)
+            extra, extra_arrays = self._extras(state)
+            save_checkpoint(
+                self.path,
+                state,
+                self.config,
+                epoch=epoch,
+                extra=extra,
+                extra_arrays=extra_arrays,
+            )
             self.saved_epochs.append(epoch)
+
+    def _extras(self, state: TrainState) -> tuple[Any, Mapping[str, Any] | None]:
+        """What to save beside the loop's state: ``(extra, extra_arrays)``; none here.
+
+        Called only at the epochs that save; subclasses add their own records.
+        """
+        return None, None
 
 
 @dataclass

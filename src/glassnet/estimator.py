@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import functional as F
 from .callbacks import ProgressBar
-from .checkpoint import Checkpoint, ResumedState, resume, save_checkpoint
+from .checkpoint import Checkpoint, ResumedState, resume
 from .data import _refuse_bad_values, check_features
 from .exceptions import ModelFileError, TrainingDivergedError
 from .layers import Dense, Sequential, mlp
@@ -402,11 +402,8 @@ class _EstimatorCheckpoint(Checkpoint):
         super().__init__(path, every, config)
         self.monitor = monitor
 
-    def on_epoch_end(self, state: TrainState) -> None:
-        """Save the loop's state and the monitor's records every ``every`` epochs."""
-        epoch = state.history.epochs
-        if epoch % self.every:
-            return
+    def _extras(self, state: TrainState) -> tuple[dict[str, Any], dict[str, Array]]:
+        """The monitor's records and, once there are any, the best weights."""
         m = self.monitor
 
         def curve(values: list[float] | None) -> list[float] | None:
@@ -425,10 +422,7 @@ class _EstimatorCheckpoint(Checkpoint):
             "no_improvement": int(m.no_improvement),
         }
         arrays = {} if m.best_params is None else {"best_params": m.best_params}
-        save_checkpoint(
-            self.path, state, self.config, epoch=epoch, extra=records, extra_arrays=arrays
-        )
-        self.saved_epochs.append(epoch)
+        return records, arrays
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
