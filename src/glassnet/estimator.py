@@ -1340,9 +1340,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_outputs_ = len(labels)
         self.n_layers_ = len(sizes)
         self.out_activation_ = "softmax"
-        dense = _dense_layers(model)
-        self.coefs_ = [layer.W.copy() for layer in dense]
-        self.intercepts_ = [layer.b.copy() for layer in dense]
+        self._publish(model)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
