@@ -1836,14 +1836,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             When an array is missing, extra, or its shape or dtype disagrees
             with the architecture.
         """
-
-        def finite(value: Any) -> Any:
-            return float(value) if isinstance(value, str) else value
-
         hyper = dict(meta["hyperparameters"])
         hyper["checkpoint_path"] = None  # never taken from a file (it would choose a path to write)
         hyper["hidden_layer_sizes"] = tuple(hyper["hidden_layer_sizes"])
-        hyper["n_iter_no_change"] = finite(hyper["n_iter_no_change"])
+        hyper["n_iter_no_change"] = _finite(hyper["n_iter_no_change"])
         if isinstance(hyper.get("class_weight"), list):
             hyper["class_weight"] = {k: float(v) for k, v in hyper["class_weight"]}
         est = cls(**hyper)
@@ -1889,12 +1885,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         est.t_ = int(meta["t"])
         if meta.get("loss") is not None:
             est.loss_ = float(meta["loss"])
-        est.best_loss_ = finite(meta["best_loss"])
+        est.best_loss_ = _finite(meta["best_loss"])
         est.loss_curve_ = list(meta["loss_curve"] or [])
         est.validation_scores_ = meta["validation_scores"]
         est.validation_loss_curve_ = meta["validation_loss_curve"]
         est.best_validation_score_ = meta["best_validation_score"]
-        est.best_validation_loss_ = finite(meta["best_validation_loss"])
+        est.best_validation_loss_ = _finite(meta["best_validation_loss"])
         est.interrupted_ = False
         est._no_improvement_count = 0
         return est
