@@ -393,6 +393,11 @@ def _finite(value: Any) -> Any:
     return float(value) if isinstance(value, str) else value
 
 
+def _curve(values: Sequence[float] | None) -> list[float] | None:
+    """A curve as a list of plain floats (JSON), or None for a curve not kept."""
+    return None if values is None else [float(v) for v in values]
+
+
 class _EstimatorCheckpoint(Checkpoint):
     """:class:`glassnet.Checkpoint` plus the estimator's records (run after the monitor)."""
 
@@ -405,18 +410,14 @@ class _EstimatorCheckpoint(Checkpoint):
     def _extras(self, state: TrainState) -> tuple[dict[str, Any], dict[str, Array]]:
         """The monitor's records and, once there are any, the best weights."""
         m = self.monitor
-
-        def curve(values: list[float] | None) -> list[float] | None:
-            return None if values is None else [float(v) for v in values]
-
         records = {
             "n_iter": m.n_iter,
             "t": int(m.t),
             "loss": m.loss,
-            "loss_curve": curve(m.loss_curve),
+            "loss_curve": _curve(m.loss_curve),
             "best_loss": _json_safe(m.best_loss),
-            "val_scores": curve(m.val_scores),
-            "val_losses": curve(m.val_losses),
+            "val_scores": _curve(m.val_scores),
+            "val_losses": _curve(m.val_losses),
             "best_val_score": m.best_val_score,
             "best_val_loss": _json_safe(m.best_val_loss),
             "no_improvement": int(m.no_improvement),
@@ -1772,9 +1773,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 value = None  # a model file never chooses where its user's process writes
             hyper[name] = _json_safe(value)
 
-        def curve(values: Sequence[float] | None) -> list[float] | None:
-            return None if values is None else [float(v) for v in values]
-
         def number(value: Any) -> float | None:
             return None if value is None else float(value)
 
@@ -1795,9 +1793,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             "best_loss": _json_safe(number(self.best_loss_)),
             "best_validation_score": number(self.best_validation_score_),
             "best_validation_loss": _json_safe(number(self.best_validation_loss_)),
-            "loss_curve": curve(self.loss_curve_),
-            "validation_scores": curve(self.validation_scores_),
-            "validation_loss_curve": curve(self.validation_loss_curve_),
+            "loss_curve": _curve(self.loss_curve_),
+            "validation_scores": _curve(self.validation_scores_),
+            "validation_loss_curve": _curve(self.validation_loss_curve_),
             "architecture": {
                 "layer_sizes": [int(self.coefs_[0].shape[0])]
                 + [int(c.shape[1]) for c in self.coefs_],
