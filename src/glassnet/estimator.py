@@ -326,15 +326,15 @@ class _Monitor(Callback):
         self.t += self.n_train
         self.loss = float(logs["loss"])
         self.loss_curve.append(self.loss)
-        line = f"Iteration {len(self.loss_curve)}, loss = {self.loss:.8f}"
+        scores = None
         if self.validating:
             val_loss, val_score = float(logs["val_loss"]), float(logs["val_accuracy"])
             # Validating, the estimator has made both curves lists (see _fit).
             cast(list[float], self.val_scores).append(val_score)
             cast(list[float], self.val_losses).append(val_loss)
-            line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
+            scores = (val_loss, val_score)
         if self.talk:
-            print(line)
+            print(_iteration_line(len(self.loss_curve), self.loss, scores))
 
         if self.early_stopping:
             improved = val_loss < self.best_val_loss - est.tol
@@ -372,6 +372,14 @@ class _Monitor(Callback):
                     print(f"{msg} Stopping.")
                 self.converged = True
                 state.stop_training = True
+
+
+def _iteration_line(n: int, loss: float, scores: tuple[float, float] | None) -> str:
+    """scikit-learn's verbose line for epoch ``n``; ``scores``: validation loss and score."""
+    line = f"Iteration {n}, loss = {loss:.8f}"
+    if scores is not None:
+        line += f", validation loss = {scores[0]:.8f}, validation score = {scores[1]:.6f}"
+    return line
 
 
 _RECORDS = (
@@ -1544,11 +1552,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             # iterate, the curves and ``last_good`` always move together.
             model.flat_params[...] = intermediate_result.x
             logs = {"loss": float(intermediate_result.fun)}
-            line = f"Iteration {len(history) + 1}, loss = {logs['loss']:.8f}"
+            scores = None
             if val is not None:
-                vl, va = evaluate(model, loss, val[0], val[1], val[2])
-                logs["val_loss"], logs["val_accuracy"] = vl, va
-                line += f", validation loss = {vl:.8f}, validation score = {va:.6f}"
+                scores = evaluate(model, loss, val[0], val[1], val[2])
+                logs["val_loss"], logs["val_accuracy"] = scores
+            line = _iteration_line(len(history) + 1, logs["loss"], scores)
             last_good[...] = model.flat_params
             history.append(logs["loss"])
             if val_scores is not None and val_losses is not None:
