@@ -1547,6 +1547,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         last_good = model.flat_params.copy()  # the last accepted iterate
 
+        def publish(theta: NDArray[Any], *, interrupted: bool) -> None:
+            # The weights at ``theta`` and the curves recorded so far.
+            model.flat_params[...] = theta
+            self._publish(model)
+            self.loss_curve_ = history
+            self.validation_scores_ = val_scores
+            self.validation_loss_curve_ = val_losses
+            self.interrupted_ = interrupted
+
         def on_iteration(intermediate_result: Any) -> None:
             # Everything is computed before anything is recorded, so that the
             # iterate, the curves and ``last_good`` always move together.
@@ -1590,29 +1599,20 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             # Ctrl-C or a rejected trial point can land inside objective(),
             # which has written a line-search trial point into the model: a
             # trial point is not a step, so publish the last accepted iterate
-            # with the record up to it.
-            model.flat_params[...] = last_good
-            self._publish(model)
+            # with the record up to it. n_iter_ counts from the curve before
+            # this fit, so it is set before publish() replaces that curve.
             self.n_iter_ = len(history) - len(self.loss_curve_)
             if len(history) > len(self.loss_curve_):
                 self.loss_ = history[-1]
                 self.best_loss_ = min(history)
-            self.loss_curve_ = history
-            self.validation_scores_ = val_scores
-            self.validation_loss_curve_ = val_losses
-            self.interrupted_ = isinstance(exc, KeyboardInterrupt)
+            publish(last_good, interrupted=isinstance(exc, KeyboardInterrupt))
             raise
         for cb in callbacks:
             cb.on_train_end(state)
-        model.flat_params[...] = result.x
-        self._publish(model)
+        publish(result.x, interrupted=False)
         self.n_iter_ = min(int(result.nit), int(self.max_iter))
         self.loss_ = float(result.fun)
-        self.loss_curve_ = history
         self.best_loss_ = min(history) if history else self.loss_
-        self.validation_scores_ = val_scores
-        self.validation_loss_curve_ = val_losses
-        self.interrupted_ = False
         runaway = 1e3 * math.log(max(len(self.classes_), 2))
         if self.loss_ > runaway:
             # Finite but absurd: far above a uniform guess (log K) after the
