@@ -1613,7 +1613,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = min(int(result.nit), int(self.max_iter))
         self.loss_ = float(result.fun)
         self.best_loss_ = min(history) if history else self.loss_
-        runaway = 1e3 * math.log(max(len(self.classes_), 2))
+        runaway = _DIVERGENCE_FACTOR * math.log(max(len(self.classes_), 2))
         if self.loss_ > runaway:
             # Finite but absurd: far above a uniform guess (log K) after the
             # whole optimisation, as with unscaled features around 1e150.
