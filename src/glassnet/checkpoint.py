@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import is_int
-from .io import DEFAULT_MAX_BYTES, DTYPES, MAX_ARRAYS, read_container, write_container
+from .io import DEFAULT_MAX_BYTES, MAX_ARRAYS, read_container, write_container
 from .optim import Optimizer
 from .train import Callback, History, TrainState
 
@@ -207,8 +207,23 @@ class Checkpoint(Callback):
         """Save when the run's epoch count is a multiple of ``every``."""
         epoch = state.history.epochs
         if epoch % self.every == 0:
-            save_checkpoint(self.path, state, self.config, epoch=epoch)
+            extra, extra_arrays = self._extras(state)
+            save_checkpoint(
+                self.path,
+                state,
+                self.config,
+                epoch=epoch,
+                extra=extra,
+                extra_arrays=extra_arrays,
+            )
             self.saved_epochs.append(epoch)
+
+    def _extras(self, state: TrainState) -> tuple[Any, Mapping[str, Any] | None]:
+        """What to save beside the loop's state: ``(extra, extra_arrays)``; none here.
+
+        Called only at the epochs that save; subclasses add their own records.
+        """
+        return None, None
 
 
 @dataclass
@@ -259,7 +274,9 @@ def _table(value: Any, where: str, keys: tuple[str, ...]) -> list[dict[str, str]
 
 def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
     # The shapes are the declared ones (a checkpoint has no architecture of
-    # its own: resume() compares them with the live model). Check the tables.
+    # its own: resume() compares them with the live model). Check the tables;
+    # read_container has already checked the array table itself (names,
+    # shapes, dtypes), and each table entry here names one of those arrays.
     declared = {e["name"]: (tuple(e["shape"]), e["dtype"]) for e in meta["arrays"]}
     if not isinstance(meta.get("parameters"), list) or not isinstance(meta.get("optimizer"), dict):
         raise ValueError("a checkpoint needs 'parameters' and 'optimizer' tables")
@@ -280,8 +297,6 @@ def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], s
         value = meta.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{key} must be a non-negative integer, got {value!r}")
-    if any(d not in DTYPES for _, d in declared.values()):
-        raise ValueError("arrays must be float32 or float64")
     return declared
 
 
@@ -378,7 +393,7 @@ def resume(
             raise ValueError(f"history has {len(history.loss)} epochs, expected {meta['epoch']}")
         slots: dict[str, dict[str, Any]] = {}
         for s in opt["slots"]:
-            if s["param"] not in params or s["array"] not in arrays:
+            if s["param"] not in params:
                 raise ValueError(f"slot {s!r} names an unknown parameter or array")
             if arrays[s["array"]].shape != params[s["param"]].shape:
                 raise ValueError(f"slot {s['slot']!r} of {s['param']!r} has the wrong shape")
@@ -386,7 +401,7 @@ def resume(
         opt_state = {"t": int(opt["t"]), "lr": float(opt["lr"]), "state": slots}
         extra_arrays = {}
         for e in meta.get("extra_arrays", []):
-            if not isinstance(e.get("name"), str) or e["name"] in extra_arrays:
+            if e["name"] in extra_arrays:
                 raise ValueError(f"extra array entry {e!r} has an invalid or repeated name")
             extra_arrays[e["name"]] = arrays[e["array"]]
     except (KeyError, TypeError, ValueError) as exc:

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import functional as F
 from .callbacks import ProgressBar
-from .checkpoint import Checkpoint, ResumedState, resume, save_checkpoint
+from .checkpoint import Checkpoint, ResumedState, resume
 from .data import _refuse_bad_values, check_features
 from .exceptions import ModelFileError, TrainingDivergedError
 from .layers import Dense, Sequential, mlp
@@ -326,15 +326,15 @@ class _Monitor(Callback):
         self.t += self.n_train
         self.loss = float(logs["loss"])
         self.loss_curve.append(self.loss)
-        line = f"Iteration {len(self.loss_curve)}, loss = {self.loss:.8f}"
+        scores = None
         if self.validating:
             val_loss, val_score = float(logs["val_loss"]), float(logs["val_accuracy"])
             # Validating, the estimator has made both curves lists (see _fit).
             cast(list[float], self.val_scores).append(val_score)
             cast(list[float], self.val_losses).append(val_loss)
-            line += f", validation loss = {val_loss:.8f}, validation score = {val_score:.6f}"
+            scores = (val_loss, val_score)
         if self.talk:
-            print(line)
+            print(_iteration_line(len(self.loss_curve), self.loss, scores))
 
         if self.early_stopping:
             improved = val_loss < self.best_val_loss - est.tol
@@ -374,6 +374,14 @@ class _Monitor(Callback):
                 state.stop_training = True
 
 
+def _iteration_line(n: int, loss: float, scores: tuple[float, float] | None) -> str:
+    """scikit-learn's verbose line for epoch ``n``; ``scores``: validation loss and score."""
+    line = f"Iteration {n}, loss = {loss:.8f}"
+    if scores is not None:
+        line += f", validation loss = {scores[0]:.8f}, validation score = {scores[1]:.6f}"
+    return line
+
+
 _RECORDS = (
     "n_iter",
     "t",
@@ -393,6 +401,11 @@ def _finite(value: Any) -> Any:
     return float(value) if isinstance(value, str) else value
 
 
+def _curve(values: Sequence[float] | None) -> list[float] | None:
+    """A curve as a list of plain floats (JSON), or None for a curve not kept."""
+    return None if values is None else [float(v) for v in values]
+
+
 class _EstimatorCheckpoint(Checkpoint):
     """:class:`glassnet.Checkpoint` plus the estimator's records (run after the monitor)."""
 
@@ -402,33 +415,23 @@ class _EstimatorCheckpoint(Checkpoint):
         super().__init__(path, every, config)
         self.monitor = monitor
 
-    def on_epoch_end(self, state: TrainState) -> None:
-        """Save the loop's state and the monitor's records every ``every`` epochs."""
-        epoch = state.history.epochs
-        if epoch % self.every:
-            return
+    def _extras(self, state: TrainState) -> tuple[dict[str, Any], dict[str, Array]]:
+        """The monitor's records and, once there are any, the best weights."""
         m = self.monitor
-
-        def curve(values: list[float] | None) -> list[float] | None:
-            return None if values is None else [float(v) for v in values]
-
         records = {
             "n_iter": m.n_iter,
             "t": int(m.t),
             "loss": m.loss,
-            "loss_curve": curve(m.loss_curve),
+            "loss_curve": _curve(m.loss_curve),
             "best_loss": _json_safe(m.best_loss),
-            "val_scores": curve(m.val_scores),
-            "val_losses": curve(m.val_losses),
+            "val_scores": _curve(m.val_scores),
+            "val_losses": _curve(m.val_losses),
             "best_val_score": m.best_val_score,
             "best_val_loss": _json_safe(m.best_val_loss),
             "no_improvement": int(m.no_improvement),
         }
         arrays = {} if m.best_params is None else {"best_params": m.best_params}
-        save_checkpoint(
-            self.path, state, self.config, epoch=epoch, extra=records, extra_arrays=arrays
-        )
-        self.saved_epochs.append(epoch)
+        return records, arrays
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -1346,9 +1349,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_outputs_ = len(labels)
         self.n_layers_ = len(sizes)
         self.out_activation_ = "softmax"
-        dense = _dense_layers(model)
-        self.coefs_ = [layer.W.copy() for layer in dense]
-        self.intercepts_ = [layer.b.copy() for layer in dense]
+        self._publish(model)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -1546,16 +1547,25 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         last_good = model.flat_params.copy()  # the last accepted iterate
 
+        def publish(theta: NDArray[Any], *, interrupted: bool) -> None:
+            # The weights at ``theta`` and the curves recorded so far.
+            model.flat_params[...] = theta
+            self._publish(model)
+            self.loss_curve_ = history
+            self.validation_scores_ = val_scores
+            self.validation_loss_curve_ = val_losses
+            self.interrupted_ = interrupted
+
         def on_iteration(intermediate_result: Any) -> None:
             # Everything is computed before anything is recorded, so that the
             # iterate, the curves and ``last_good`` always move together.
             model.flat_params[...] = intermediate_result.x
             logs = {"loss": float(intermediate_result.fun)}
-            line = f"Iteration {len(history) + 1}, loss = {logs['loss']:.8f}"
+            scores = None
             if val is not None:
-                vl, va = evaluate(model, loss, val[0], val[1], val[2])
-                logs["val_loss"], logs["val_accuracy"] = vl, va
-                line += f", validation loss = {vl:.8f}, validation score = {va:.6f}"
+                scores = evaluate(model, loss, val[0], val[1], val[2])
+                logs["val_loss"], logs["val_accuracy"] = scores
+            line = _iteration_line(len(history) + 1, logs["loss"], scores)
             last_good[...] = model.flat_params
             history.append(logs["loss"])
             if val_scores is not None and val_losses is not None:
@@ -1589,30 +1599,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             # Ctrl-C or a rejected trial point can land inside objective(),
             # which has written a line-search trial point into the model: a
             # trial point is not a step, so publish the last accepted iterate
-            # with the record up to it.
-            model.flat_params[...] = last_good
-            self._publish(model)
+            # with the record up to it. n_iter_ counts from the curve before
+            # this fit, so it is set before publish() replaces that curve.
             self.n_iter_ = len(history) - len(self.loss_curve_)
             if len(history) > len(self.loss_curve_):
                 self.loss_ = history[-1]
                 self.best_loss_ = min(history)
-            self.loss_curve_ = history
-            self.validation_scores_ = val_scores
-            self.validation_loss_curve_ = val_losses
-            self.interrupted_ = isinstance(exc, KeyboardInterrupt)
+            publish(last_good, interrupted=isinstance(exc, KeyboardInterrupt))
             raise
         for cb in callbacks:
             cb.on_train_end(state)
-        model.flat_params[...] = result.x
-        self._publish(model)
+        publish(result.x, interrupted=False)
         self.n_iter_ = min(int(result.nit), int(self.max_iter))
         self.loss_ = float(result.fun)
-        self.loss_curve_ = history
         self.best_loss_ = min(history) if history else self.loss_
-        self.validation_scores_ = val_scores
-        self.validation_loss_curve_ = val_losses
-        self.interrupted_ = False
-        runaway = 1e3 * math.log(max(len(self.classes_), 2))
+        runaway = _DIVERGENCE_FACTOR * math.log(max(len(self.classes_), 2))
         if self.loss_ > runaway:
             # Finite but absurd: far above a uniform guess (log K) after the
             # whole optimisation, as with unscaled features around 1e150.
@@ -1780,9 +1781,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 value = None  # a model file never chooses where its user's process writes
             hyper[name] = _json_safe(value)
 
-        def curve(values: Sequence[float] | None) -> list[float] | None:
-            return None if values is None else [float(v) for v in values]
-
         def number(value: Any) -> float | None:
             return None if value is None else float(value)
 
@@ -1803,9 +1801,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             "best_loss": _json_safe(number(self.best_loss_)),
             "best_validation_score": number(self.best_validation_score_),
             "best_validation_loss": _json_safe(number(self.best_validation_loss_)),
-            "loss_curve": curve(self.loss_curve_),
-            "validation_scores": curve(self.validation_scores_),
-            "validation_loss_curve": curve(self.validation_loss_curve_),
+            "loss_curve": _curve(self.loss_curve_),
+            "validation_scores": _curve(self.validation_scores_),
+            "validation_loss_curve": _curve(self.validation_loss_curve_),
             "architecture": {
                 "layer_sizes": [int(self.coefs_[0].shape[0])]
                 + [int(c.shape[1]) for c in self.coefs_],
@@ -1844,14 +1842,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             When an array is missing, extra, or its shape or dtype disagrees
             with the architecture.
         """
-
-        def finite(value: Any) -> Any:
-            return float(value) if isinstance(value, str) else value
-
         hyper = dict(meta["hyperparameters"])
         hyper["checkpoint_path"] = None  # never taken from a file (it would choose a path to write)
         hyper["hidden_layer_sizes"] = tuple(hyper["hidden_layer_sizes"])
-        hyper["n_iter_no_change"] = finite(hyper["n_iter_no_change"])
+        hyper["n_iter_no_change"] = _finite(hyper["n_iter_no_change"])
         if isinstance(hyper.get("class_weight"), list):
             hyper["class_weight"] = {k: float(v) for k, v in hyper["class_weight"]}
         est = cls(**hyper)
@@ -1897,12 +1891,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         est.t_ = int(meta["t"])
         if meta.get("loss") is not None:
             est.loss_ = float(meta["loss"])
-        est.best_loss_ = finite(meta["best_loss"])
+        est.best_loss_ = _finite(meta["best_loss"])
         est.loss_curve_ = list(meta["loss_curve"] or [])
         est.validation_scores_ = meta["validation_scores"]
         est.validation_loss_curve_ = meta["validation_loss_curve"]
         est.best_validation_score_ = meta["best_validation_score"]
-        est.best_validation_loss_ = finite(meta["best_validation_loss"])
+        est.best_validation_loss_ = _finite(meta["best_validation_loss"])
         est.interrupted_ = False
         est._no_improvement_count = 0
         return est
