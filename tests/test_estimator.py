@@ -75,7 +75,6 @@ def test_every_solver_fits_moons(solver: str, rng: np.random.Generator) -> None:
     clf = MLPClassifier(**kwargs).fit(X_tr, y_tr)
     assert clf.score(X_te, y_te) > 0.93
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
-    assert clf.n_iter_ >= 1
 
 
 def test_reproducible_with_random_state(rng: np.random.Generator) -> None:
