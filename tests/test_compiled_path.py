@@ -23,12 +23,9 @@ from sklearn.datasets import make_classification
 
 import glassnet as gn
 from glassnet import _fastpath, _kernels
+from helpers import needs_numba
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None or _kernels._off(),
-    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
-    "the compiled training step is untested",
-)
+pytestmark = needs_numba
 
 OPTIMIZERS: dict[str, Any] = {
     "sgd": lambda: gn.SGD(0.2),

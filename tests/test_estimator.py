@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFit
 from sklearn.model_selection import train_test_split
 
 from glassnet import Callback, MLPClassifier, TrainState, log_softmax
+from helpers import Terminal
 
 
 def _moons(seed: int, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -317,12 +318,6 @@ def test_verbose_reports_each_epoch(capsys: pytest.CaptureFixture[str]) -> None:
 def test_verbose_draws_a_progress_bar_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import io
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     term = Terminal()
     monkeypatch.setattr("sys.stderr", term)
     X, y = _moons(0, n=300)

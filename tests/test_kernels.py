@@ -7,7 +7,6 @@ lowered to 0 to send small test vectors through the kernel.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from typing import Any
@@ -19,12 +18,7 @@ from sklearn.datasets import make_classification
 import glassnet as gn
 from glassnet import _kernels
 from glassnet.train import _FlatView
-
-needs_numba = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None or _kernels._off(),
-    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
-    "the compiled path is untested",
-)
+from helpers import needs_numba
 
 OPTIMIZERS = {
     "sgd": lambda: gn.SGD(0.3),
