@@ -315,9 +315,9 @@ def scaling(quick: bool, names: Sequence[str]) -> dict[str, Any]:
         wl = peers.w2(n=int(n / 0.8), epochs=epochs)
         res = run_rounds(wl, names, 1)
         out["n_samples"][n] = {k: v["median_s"] / epochs for k, v in res.items() if "median_s" in v}
-    for w in widths:
-        wl = peers.w2(n=2_500 if quick else 25_000, epochs=1, hidden=(w, w))
-        res = run_rounds(wl, names, 1)
+    base = peers.w2(n=2_500 if quick else 25_000, epochs=1)
+    for w in widths:  # the same data for every width
+        res = run_rounds(dataclasses.replace(base, hidden=(w, w)), names, 1)
         out["width"][w] = {k: v["median_s"] for k, v in res.items() if "median_s" in v}
     return out
 
