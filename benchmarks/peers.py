@@ -118,8 +118,20 @@ def w2(n: int = 100_000, epochs: int = 5, hidden: tuple[int, ...] = (128, 128)) 
     X, y = make_classification(n, n_features=20, n_informative=15, n_classes=10, random_state=0)
     cut = int(0.8 * n)
     Xtr, Xte = _standardise(X[:cut], X[cut:])
+    return _w2(Xtr, y[:cut], Xte, y[cut:], epochs, hidden)
+
+
+def _w2(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int,
+    hidden: tuple[int, ...] = (128, 128),
+) -> Workload:
+    """W2's settings (relu, Adam lr 1e-3, batch 256, float32) around the given arrays."""
     return Workload(
-        "W2", Xtr, y[:cut], Xte, y[cut:], hidden, "relu", "adam", 1e-3, 256, epochs, np.float32
+        "W2", X, y, X_test, y_test, hidden, "relu", "adam", 1e-3, 256, epochs, np.float32
     )
 
 
@@ -131,21 +143,10 @@ def save_arrays(wl: Workload, folder: Path) -> None:
 
 def w2_from(folder: Path, epochs: int = 1) -> Workload:
     """W2 with its arrays loaded from :func:`save_arrays`'s files (no data generation)."""
-    arrays = {key: np.load(folder / f"{key}.npy") for key in ("X", "y", "X_test", "y_test")}
-    return Workload(
-        "W2",
-        arrays["X"],
-        arrays["y"],
-        arrays["X_test"],
-        arrays["y_test"],
-        (128, 128),
-        "relu",
-        "adam",
-        1e-3,
-        256,
-        epochs,
-        np.float32,
+    X, y, X_test, y_test = (
+        np.load(folder / f"{key}.npy") for key in ("X", "y", "X_test", "y_test")
     )
+    return _w2(X, y, X_test, y_test, epochs)
 
 
 def w3(n: int = 60_000, epochs: int = 2, width: int = 512, n_features: int = 784) -> Workload:
