@@ -205,11 +205,8 @@ def run_glassnet_train(wl: Workload) -> Result:
     return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test)}
 
 
-def _glassnet_estimator(wl: Workload) -> Any:
-    cls = getattr(gn, "MLPClassifier", None)
-    if cls is None:
-        return None
-    return cls(
+def _glassnet_estimator(wl: Workload) -> gn.MLPClassifier:
+    return gn.MLPClassifier(
         hidden_layer_sizes=wl.hidden,
         activation=wl.activation,
         solver=wl.solver,
@@ -228,8 +225,6 @@ def _glassnet_estimator(wl: Workload) -> Any:
 def run_glassnet_estimator(wl: Workload) -> Result:
     """``glassnet.MLPClassifier``: validation, label encoding and training, all in ``fit``."""
     est = _glassnet_estimator(wl)
-    if est is None:
-        return {"skipped": "glassnet.MLPClassifier is not in this glassnet yet"}
     if wl.batch_size is None:
         est.set_params(batch_size=wl.X.shape[0])
     with warnings.catch_warnings():
