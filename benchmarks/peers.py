@@ -313,7 +313,10 @@ def run_torch_fused(wl: Workload) -> Result:
     return run_torch(wl, fused=True)
 
 
-def _jax_setup(wl: Workload) -> tuple[Any, Any, list[Any], Callable[..., Any]] | None:
+def _jax_setup(
+    wl: Workload,
+) -> tuple[Any, Any, list[Any], Callable[..., Any], Callable[..., Any]] | None:
+    """JAX, jax.numpy, the shared initial weights, the loss and the forward pass (logits)."""
     jax = optional("jax")
     if jax is None:
         return None
@@ -324,15 +327,18 @@ def _jax_setup(wl: Workload) -> tuple[Any, Any, list[Any], Callable[..., Any]] |
     params = [(jnp.asarray(d.W), jnp.asarray(d.b)) for d in init.layers if isinstance(d, gn.Dense)]
     act = jnp.tanh if wl.activation == "tanh" else jax.nn.relu
 
-    def loss_fn(params: list[Any], xb: Any, yb: Any) -> Any:
-        h = xb
+    def logits(params: list[Any], x: Any) -> Any:
+        h = x
         for W, b in params[:-1]:
             h = act(h @ W + b)
         W, b = params[-1]
-        logp = jax.nn.log_softmax(h @ W + b)
+        return h @ W + b
+
+    def loss_fn(params: list[Any], xb: Any, yb: Any) -> Any:
+        logp = jax.nn.log_softmax(logits(params, xb))
         return -jnp.mean(jnp.take_along_axis(logp, yb[:, None], axis=1))
 
-    return jax, jnp, params, loss_fn
+    return jax, jnp, params, loss_fn, logits
 
 
 def _jax_adam(jax: Any, jnp: Any, lr: float) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -362,7 +368,7 @@ def run_jax(wl: Workload, whole_loop: bool = False) -> Result:
     setup = _jax_setup(wl)
     if setup is None:
         return {"skipped": "not installed"}
-    jax, jnp, params, loss_fn = setup
+    jax, jnp, params, loss_fn, logits = setup
     X = jnp.asarray(wl.X)
     y = jnp.asarray(wl.y.astype(np.int32))
     grad_fn = jax.grad(loss_fn)
@@ -411,11 +417,7 @@ def run_jax(wl: Workload, whole_loop: bool = False) -> Result:
                 params, state = step(params, state, idx)
         jax.block_until_ready(params)
         seconds = time.perf_counter() - t0
-    h = jnp.asarray(wl.X_test)
-    act = jnp.tanh if wl.activation == "tanh" else jax.nn.relu
-    for W, b in params[:-1]:
-        h = act(h @ W + b)
-    pred = np.asarray(jnp.argmax(h @ params[-1][0] + params[-1][1], axis=1))
+    pred = np.asarray(jnp.argmax(logits(params, jnp.asarray(wl.X_test)), axis=1))
     return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test), "compile_s": compile_s}
 
 
