@@ -118,8 +118,20 @@ def w2(n: int = 100_000, epochs: int = 5, hidden: tuple[int, ...] = (128, 128)) 
     X, y = make_classification(n, n_features=20, n_informative=15, n_classes=10, random_state=0)
     cut = int(0.8 * n)
     Xtr, Xte = _standardise(X[:cut], X[cut:])
+    return _w2(Xtr, y[:cut], Xte, y[cut:], epochs, hidden)
+
+
+def _w2(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int,
+    hidden: tuple[int, ...] = (128, 128),
+) -> Workload:
+    """W2's settings (relu, Adam lr 1e-3, batch 256, float32) around the given arrays."""
     return Workload(
-        "W2", Xtr, y[:cut], Xte, y[cut:], hidden, "relu", "adam", 1e-3, 256, epochs, np.float32
+        "W2", X, y, X_test, y_test, hidden, "relu", "adam", 1e-3, 256, epochs, np.float32
     )
 
 
@@ -131,21 +143,10 @@ def save_arrays(wl: Workload, folder: Path) -> None:
 
 def w2_from(folder: Path, epochs: int = 1) -> Workload:
     """W2 with its arrays loaded from :func:`save_arrays`'s files (no data generation)."""
-    arrays = {key: np.load(folder / f"{key}.npy") for key in ("X", "y", "X_test", "y_test")}
-    return Workload(
-        "W2",
-        arrays["X"],
-        arrays["y"],
-        arrays["X_test"],
-        arrays["y_test"],
-        (128, 128),
-        "relu",
-        "adam",
-        1e-3,
-        256,
-        epochs,
-        np.float32,
+    X, y, X_test, y_test = (
+        np.load(folder / f"{key}.npy") for key in ("X", "y", "X_test", "y_test")
     )
+    return _w2(X, y, X_test, y_test, epochs)
 
 
 def w3(n: int = 60_000, epochs: int = 2, width: int = 512, n_features: int = 784) -> Workload:
@@ -204,11 +205,8 @@ def run_glassnet_train(wl: Workload) -> Result:
     return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test)}
 
 
-def _glassnet_estimator(wl: Workload) -> Any:
-    cls = getattr(gn, "MLPClassifier", None)
-    if cls is None:
-        return None
-    return cls(
+def _glassnet_estimator(wl: Workload) -> gn.MLPClassifier:
+    return gn.MLPClassifier(
         hidden_layer_sizes=wl.hidden,
         activation=wl.activation,
         solver=wl.solver,
@@ -227,8 +225,6 @@ def _glassnet_estimator(wl: Workload) -> Any:
 def run_glassnet_estimator(wl: Workload) -> Result:
     """``glassnet.MLPClassifier``: validation, label encoding and training, all in ``fit``."""
     est = _glassnet_estimator(wl)
-    if est is None:
-        return {"skipped": "glassnet.MLPClassifier is not in this glassnet yet"}
     if wl.batch_size is None:
         est.set_params(batch_size=wl.X.shape[0])
     with warnings.catch_warnings():
@@ -317,7 +313,10 @@ def run_torch_fused(wl: Workload) -> Result:
     return run_torch(wl, fused=True)
 
 
-def _jax_setup(wl: Workload) -> tuple[Any, Any, list[Any], Callable[..., Any]] | None:
+def _jax_setup(
+    wl: Workload,
+) -> tuple[Any, Any, list[Any], Callable[..., Any], Callable[..., Any]] | None:
+    """JAX, jax.numpy, the shared initial weights, the loss and the forward pass (logits)."""
     jax = optional("jax")
     if jax is None:
         return None
@@ -328,15 +327,18 @@ def _jax_setup(wl: Workload) -> tuple[Any, Any, list[Any], Callable[..., Any]] |
     params = [(jnp.asarray(d.W), jnp.asarray(d.b)) for d in init.layers if isinstance(d, gn.Dense)]
     act = jnp.tanh if wl.activation == "tanh" else jax.nn.relu
 
-    def loss_fn(params: list[Any], xb: Any, yb: Any) -> Any:
-        h = xb
+    def logits(params: list[Any], x: Any) -> Any:
+        h = x
         for W, b in params[:-1]:
             h = act(h @ W + b)
         W, b = params[-1]
-        logp = jax.nn.log_softmax(h @ W + b)
+        return h @ W + b
+
+    def loss_fn(params: list[Any], xb: Any, yb: Any) -> Any:
+        logp = jax.nn.log_softmax(logits(params, xb))
         return -jnp.mean(jnp.take_along_axis(logp, yb[:, None], axis=1))
 
-    return jax, jnp, params, loss_fn
+    return jax, jnp, params, loss_fn, logits
 
 
 def _jax_adam(jax: Any, jnp: Any, lr: float) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -366,7 +368,7 @@ def run_jax(wl: Workload, whole_loop: bool = False) -> Result:
     setup = _jax_setup(wl)
     if setup is None:
         return {"skipped": "not installed"}
-    jax, jnp, params, loss_fn = setup
+    jax, jnp, params, loss_fn, logits = setup
     X = jnp.asarray(wl.X)
     y = jnp.asarray(wl.y.astype(np.int32))
     grad_fn = jax.grad(loss_fn)
@@ -415,11 +417,7 @@ def run_jax(wl: Workload, whole_loop: bool = False) -> Result:
                 params, state = step(params, state, idx)
         jax.block_until_ready(params)
         seconds = time.perf_counter() - t0
-    h = jnp.asarray(wl.X_test)
-    act = jnp.tanh if wl.activation == "tanh" else jax.nn.relu
-    for W, b in params[:-1]:
-        h = act(h @ W + b)
-    pred = np.asarray(jnp.argmax(h @ params[-1][0] + params[-1][1], axis=1))
+    pred = np.asarray(jnp.argmax(logits(params, jnp.asarray(wl.X_test)), axis=1))
     return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test), "compile_s": compile_s}
 
 

@@ -59,13 +59,6 @@ MINIBATCH_PEERS = [
     "PyTorch fused Adam",
     "JAX jit step",
 ]
-MEMORY_PEERS = [
-    "glassnet.train",
-    "glassnet.MLPClassifier",
-    "scikit-learn",
-    "PyTorch eager",
-    "JAX jit step",
-]
 
 
 # ---------------------------------------------------------------------------
@@ -244,12 +237,13 @@ MEMORY_IMPORTS: dict[str, list[str]] = {
     "PyTorch eager": ["torch"],
     "JAX jit step": ["jax"],
 }
+MEMORY_PEERS = list(MEMORY_IMPORTS)
 
 
 MEMORY_TEST_ROWS = 1000
 
 
-def memory_child(peer: str, data: Path | None, quick: bool) -> None:
+def memory_child(peer: str, data: Path) -> None:
     """Run one peer on W2 in this (fresh) process and print its peak RSS in MB.
 
     The data come from .npy files written by the parent, so the peak is that of
@@ -260,10 +254,7 @@ def memory_child(peer: str, data: Path | None, quick: bool) -> None:
         if module.split(".")[0] not in peers.HIDDEN:
             peers.optional(module)
     import_mb = peak_rss_mb()
-    if data is not None:
-        wl = peers.w2_from(data, epochs=1)
-    else:
-        wl = peers.w2(n=2000, epochs=1) if quick else peers.w2(epochs=1)
+    wl = peers.w2_from(data, epochs=1)
     # Score on a few held-out rows only: predicting 20,000 rows at once would
     # put the peak in prediction, not in training.
     wl.X_test, wl.y_test = wl.X_test[:MEMORY_TEST_ROWS], wl.y_test[:MEMORY_TEST_ROWS]
@@ -298,7 +289,6 @@ def measure_memory(names: Sequence[str], quick: bool, without: Sequence[str]) ->
         for name in names:
             cmd = [sys.executable, "-m", "benchmarks.run", "--memory-child", name]
             cmd += ["--memory-data", folder]
-            cmd += ["--quick"] if quick else []
             cmd += ["--without", ",".join(without)] if without else []
             proc = subprocess.run(
                 cmd, cwd=HERE.parent, capture_output=True, text=True, timeout=900, check=False
@@ -325,9 +315,9 @@ def scaling(quick: bool, names: Sequence[str]) -> dict[str, Any]:
         wl = peers.w2(n=int(n / 0.8), epochs=epochs)
         res = run_rounds(wl, names, 1)
         out["n_samples"][n] = {k: v["median_s"] / epochs for k, v in res.items() if "median_s" in v}
-    for w in widths:
-        wl = peers.w2(n=2_500 if quick else 25_000, epochs=1, hidden=(w, w))
-        res = run_rounds(wl, names, 1)
+    base = peers.w2(n=2_500 if quick else 25_000, epochs=1)
+    for w in widths:  # the same data for every width
+        res = run_rounds(dataclasses.replace(base, hidden=(w, w)), names, 1)
         out["width"][w] = {k: v["median_s"] for k, v in res.items() if "median_s" in v}
     return out
 
@@ -732,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     without = [m for m in args.without.split(",") if m]
     peers.HIDDEN.update(without)
     if args.memory_child:
-        memory_child(args.memory_child, args.memory_data, args.quick)
+        memory_child(args.memory_child, args.memory_data)
         return {}
     rounds = args.rounds or (2 if args.quick else 3)
     args.out.mkdir(parents=True, exist_ok=True)

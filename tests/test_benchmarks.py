@@ -36,6 +36,11 @@ def test_results_json_has_every_peer_and_a_ratio(smoke: Path) -> None:
     for w in report["workloads"].values():
         base = w["peers"]["glassnet.train"]
         assert base["ratio"] == pytest.approx(1.0)
+        # Every timed peer's ratio is its median time over glassnet.train's.
+        timed = {name: rec for name, rec in w["peers"].items() if "median_s" in rec}
+        assert "scikit-learn" in timed
+        for rec in timed.values():
+            assert rec["ratio"] == pytest.approx(rec["median_s"] / base["median_s"])
         assert 0.0 <= base["accuracy"] <= 1.0
         assert w["peers"]["scikit-learn"]["median_s"] > 0
         assert w["matmul"]["share"] > 0

@@ -9,13 +9,7 @@ import pytest
 from sklearn.datasets import make_moons
 
 import glassnet as gn
-
-
-class _Terminal(io.StringIO):
-    """A text stream that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
+from helpers import Terminal
 
 
 def _moons(rng: np.random.Generator, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +104,7 @@ def test_progress_bar_draws_epoch_loss_and_validation_on_a_terminal(
     rng: np.random.Generator,
 ) -> None:
     X, y = _moons(rng)
-    stream = _Terminal()
+    stream = Terminal()
     bar = gn.ProgressBar(total=12, stream=stream, min_interval=0.0)
     model = gn.mlp([2, 8, 2], rng=0)
     history = gn.train(
@@ -143,14 +137,14 @@ def test_progress_bar_is_quiet_when_not_a_terminal(rng: np.random.Generator) -> 
     assert stream.getvalue() == ""
     forced = gn.ProgressBar(total=5, stream=io.StringIO(), enabled=True)
     assert forced.is_active()
-    assert not gn.ProgressBar(stream=_Terminal(), enabled=False).is_active()
+    assert not gn.ProgressBar(stream=Terminal(), enabled=False).is_active()
 
 
 def test_progress_bar_throttles_but_always_shows_the_last_epoch(
     rng: np.random.Generator,
 ) -> None:
     X, y = _moons(rng, 40)
-    stream = _Terminal()
+    stream = Terminal()
     _fit(X, y, 30, [gn.ProgressBar(total=30, stream=stream, min_interval=1e9)])
     draws = stream.getvalue().rstrip("\n").split("\r")[1:]
     assert [d.split("/")[0] for d in draws] == ["epoch  1", "epoch 30"]
@@ -166,7 +160,7 @@ def test_progress_bar_without_total_counts_and_close_ends_an_interrupted_line(
             if state.epoch == 3:
                 raise KeyboardInterrupt
 
-    stream = _Terminal()
+    stream = Terminal()
     bar = gn.ProgressBar(stream=stream, min_interval=1e9)
     with pytest.raises(KeyboardInterrupt):
         _fit(X, y, 50, [bar, Interrupt()])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from glassnet.cli import main
+from helpers import Terminal, agreements
 
 
 def _accuracy(text: str, split: str) -> float:
@@ -126,10 +127,6 @@ def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
 # --- see-through tools: explain, gradcheck, curves, animation, progress ---------------------
 
 
-def _agreements(text: str) -> list[float]:
-    return [float(m) for m in re.findall(r"between the routes = ([0-9.e+-]+) <", text)]
-
-
 def test_explain_given_logits_prints_both_cases_and_the_agreement(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -141,7 +138,7 @@ def test_explain_given_logits_prints_both_cases_and_the_agreement(
     z = np.array([2.0, 1.0, -1.0])
     p = np.exp(z) / np.exp(z).sum()
     assert f"{p[0]:.6f}" in text and f"{p[2]:.6f}" in text
-    diffs = _agreements(text)
+    diffs = agreements(text)
     assert len(diffs) == 2 and max(diffs) < 1e-12
     case2 = text.split("Case 2")[1]
     assert "a target that does not sum to one, so ∂L/∂z = ŷ·Σy − y" in case2
@@ -162,7 +159,7 @@ def test_explain_defaults_to_a_sample_of_the_moons_network(
     assert text.startswith("Sample 0 of moons (n=1000, noise=0.2, seed=0)")
     assert "2 -> 32 -> 32 -> 2 (tanh) after 30 epochs" in text
     assert "Case 1: a class label" in text and "Case 2: a target" in text
-    diffs = _agreements(text)
+    diffs = agreements(text)
     assert len(diffs) == 2 and max(diffs) < 1e-12
 
 
@@ -276,14 +273,8 @@ def test_train_writes_curves_and_animation(
 def test_train_progress_bar_only_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import io
-
     assert main(["train", "--epochs", "5", "--n-samples", "100", "--out", ""]) == 0
     assert "\r" not in capsys.readouterr().err  # captured stderr is not a terminal
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     term = Terminal()
     monkeypatch.setattr(sys, "stderr", term)

@@ -10,7 +10,6 @@ another order than NumPy's, so the numbers agree to rounding, not bit for bit.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import signal
@@ -23,12 +22,10 @@ from sklearn.datasets import make_classification
 
 import glassnet as gn
 from glassnet import _fastpath, _kernels
+from glassnet.train import _CHUNK
+from helpers import needs_numba
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None or _kernels._off(),
-    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
-    "the compiled training step is untested",
-)
+pytestmark = needs_numba
 
 OPTIMIZERS: dict[str, Any] = {
     "sgd": lambda: gn.SGD(0.2),
@@ -337,13 +334,8 @@ def test_a_real_sigint_is_answered_after_the_running_steps(monkeypatch: pytest.M
             callbacks=[SigintAtStart()],
         )
     # Held during the first call of the second epoch (one chunk of steps), then raised.
-    assert history.interrupted and history.n_steps == 200 + _fastpath_chunk()
+    assert history.interrupted and history.n_steps == 200 + _CHUNK
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
-def _fastpath_chunk() -> int:
-    chunk: int = importlib.import_module("glassnet.train")._CHUNK
-    return chunk
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

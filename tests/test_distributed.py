@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import dask.array as da
+import distributed
 import joblib
 import numpy as np
 import pytest
@@ -45,10 +46,14 @@ def test_grid_search_on_a_dask_cluster(client: Client) -> None:
         cv=2,
         n_jobs=-1,
     )
-    with joblib.parallel_backend("dask"):
+    with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
         search.fit(X, y)
-    # Every fit ran on a worker process, not in this one.
-    assert set(client.scheduler_info()["workers"])
+    # Every fit ran on a worker process, not in this one: the cluster's task
+    # stream recorded the fits, each on one of its workers.
+    workers = set(client.scheduler_info()["workers"])
+    assert workers
+    assert stream.data
+    assert {task["worker"] for task in stream.data} <= workers
     assert search.cv_results_["mean_test_score"].shape == (3,)
     assert search.best_score_ > 0.9
     local = GridSearchCV(

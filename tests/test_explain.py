@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from glassnet.explain import AGREEMENT_TOLERANCE, derive, render, table
+from helpers import agreements
 
 
 def _loss(z: np.ndarray, y: np.ndarray) -> float:
@@ -109,11 +110,7 @@ def test_bad_input_raises_with_the_argument_named(
         derive(logits, target)  # type: ignore[arg-type]
 
 
-def _agreement(text: str) -> list[float]:
-    return [float(m) for m in re.findall(r"between the routes = ([0-9.e+-]+) <", text)]
-
-
-def test_render_shows_both_cases_the_numbers_and_the_agreement() -> None:
+def test_render_shows_both_cases_the_numbers_and_theagreements() -> None:
     d = derive([2.0, 1.0, -1.0], 0)
     text = render(d, title="Case 1")
     assert text.startswith("Case 1\n======")
@@ -126,12 +123,12 @@ def test_render_shows_both_cases_the_numbers_and_the_agreement() -> None:
     rows = [line for line in text.splitlines() if re.match(r"^\s+0\s+2\.000000\s", line)]
     assert rows and rows[0].split() == ["0", "2.000000", f"{p0:.6f}", "1.000000"]
     assert "ŷ_i − y_i, as Σy = 1" in text
-    diffs = _agreement(text)
+    diffs = agreements(text)
     assert len(diffs) == 1 and diffs[0] < 1e-12
     assert "agree to machine precision" in text
     second = render(derive([2.0, 1.0, -1.0], [0.5, 0.3, 0.4]))
     assert "Σy = 1.200000" in second and "here Σy ≠ 1, so not ŷ − y" in second
-    assert _agreement(second)[0] < 1e-12
+    assert agreements(second)[0] < 1e-12
 
 
 def test_table_aligns_columns() -> None:

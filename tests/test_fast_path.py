@@ -108,11 +108,14 @@ def test_fast_and_readable_paths_agree_for_any_layer_stack(
     X, y = _problem(rng, 3)
     X_copy = X.copy()
     runs = []
+    routes = []
     for loss in (gn.SoftmaxCrossEntropy(), ReadableLoss()):
         model = gn.Sequential(_STACKS[stack]())
-        gn.train(model, loss, gn.SGD(0.5), X, y, epochs=3, batch_size=batch_size, rng=2)
+        history = gn.train(model, loss, gn.SGD(0.5), X, y, epochs=3, batch_size=batch_size, rng=2)
         runs.append(model.flat_params.copy())
+        routes.append(history.route)
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-10, atol=1e-12)
+    assert tuple(routes) == ("fast", "readable")
     np.testing.assert_array_equal(X, X_copy)
 
 

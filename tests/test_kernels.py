@@ -7,9 +7,9 @@ lowered to 0 to send small test vectors through the kernel.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,12 +18,7 @@ from sklearn.datasets import make_classification
 import glassnet as gn
 from glassnet import _kernels
 from glassnet.train import _FlatView
-
-needs_numba = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None or _kernels._off(),
-    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
-    "the compiled path is untested",
-)
+from helpers import needs_numba
 
 OPTIMIZERS = {
     "sgd": lambda: gn.SGD(0.3),
@@ -38,6 +33,23 @@ OPTIMIZERS = {
     "adamw-0": lambda: gn.AdamW(0.01, weight_decay=0.0),
 }
 RTOL = {np.float32: 1e-6, np.float64: 1e-12}
+
+
+def _kernel_results(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What ``kernels_for`` returns from now on, one entry a call.
+
+    ``_kernels._loaded`` is cached for the whole session, so it cannot tell whether
+    this test's update went through the compiled kernel; a non-None entry here can.
+    """
+    results: list[Any] = []
+    real = _kernels.kernels_for
+
+    def recording(*arrays: np.ndarray) -> Any:
+        results.append(real(*arrays))
+        return results[-1]
+
+    monkeypatch.setattr(_kernels, "kernels_for", recording)
+    return results
 
 
 def _steps(
@@ -62,9 +74,13 @@ def _steps(
 def test_compiled_and_numpy_updates_agree(
     opt: str, dtype: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    used = _kernel_results(monkeypatch)
     fast_model, fast_opt = _steps(OPTIMIZERS[opt], dtype, True, 1, monkeypatch)
     assert _kernels._loaded, "the compiled kernel was not used"
+    assert any(k is not None for k in used), "the compiled kernel was not used"
+    used.clear()
     ref_model, ref_opt = _steps(OPTIMIZERS[opt], dtype, False, 1, monkeypatch)
+    assert all(k is None for k in used), "the reference run used the compiled kernel"
     assert fast_model.flat_params.dtype == dtype
     np.testing.assert_allclose(
         fast_model.flat_params, ref_model.flat_params, rtol=RTOL[dtype], atol=0
@@ -89,12 +105,18 @@ def test_training_with_the_kernel_matches_and_checkpoints(
 ) -> None:
     X, y = make_classification(120, n_features=6, n_informative=4, n_classes=3, random_state=0)
     results = []
+    used = _kernel_results(monkeypatch)
     for compiled in (True, False):
         monkeypatch.setattr(_kernels, "MIN_SIZE", 0 if compiled else 10**12)
+        used.clear()
         model = gn.mlp([6, 10, 3], "relu", rng=0, dtype=np.float32)
         optimizer = OPTIMIZERS[opt]()
         gn.train(model, gn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=3, batch_size=40, rng=0)
         results.append((model.flat_params.copy(), optimizer.state_dict()))
+        if compiled:
+            assert any(k is not None for k in used), "the compiled kernel was not used"
+        else:
+            assert all(k is None for k in used), "the reference run used the compiled kernel"
     (fast, fast_state), (ref, ref_state) = results
     np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)
     assert fast_state["t"] == ref_state["t"] == 9

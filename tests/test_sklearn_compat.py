@@ -71,7 +71,6 @@ def test_pipeline_gridsearch_cross_val_score_and_clone() -> None:
     pipe = Pipeline([("scale", StandardScaler()), ("mlp", MLPClassifier(random_state=0))])
     search = GridSearchCV(pipe, {"mlp__alpha": [1e-4, 1e-2]}, cv=3)
     search.fit(X, y)
-    assert search.best_params_["mlp__alpha"] in (1e-4, 1e-2)
     assert search.cv_results_["mean_test_score"].shape == (2,)
     assert search.best_score_ > 0.85
     scores = cross_val_score(MLPClassifier(random_state=0), X, y, cv=3)

@@ -401,6 +401,10 @@ def test_bad_arguments_raise(kwargs: dict, match: str) -> None:  # type: ignore[
     model, X, y = _moons_problem()
     with pytest.raises(ValueError, match=match):
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, **kwargs)
+
+
+def test_mismatched_labels_and_bad_early_stopping_arguments_raise() -> None:
+    model, X, y = _moons_problem()
     with pytest.raises(ValueError, match=r"200 and 150\. Pass one label"):
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y[:150], epochs=1)
     with pytest.raises(ValueError, match=r"patience must be a positive integer; got 0\. Pass"):

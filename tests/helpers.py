@@ -1,0 +1,33 @@
+"""Helpers shared by several test modules.
+
+Importable as ``helpers``: tests/ is not a package, so pytest's default import mode
+puts this folder (where conftest.py lives) on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+
+import pytest
+
+from glassnet import _kernels
+
+needs_numba = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None or _kernels._off(),
+    reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
+    "the compiled path is untested",
+)
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def agreements(text: str) -> list[float]:
+    """The differences between the two gradient routes that an explain rendering prints."""
+    return [float(m) for m in re.findall(r"between the routes = ([0-9.e+-]+) <", text)]
