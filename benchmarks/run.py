@@ -531,8 +531,8 @@ NOTES_MD = [
     "step for everything else: the compiled step spends ~60 µs (the loss with its 2,560 "
     "exp, Adam over 20,490 parameters, the gradient norm, relu masks, gathers), and "
     "`MLPClassifier.fit` ~10–25 ms more on scikit-learn's input and label checks. Over "
-    "our last five full runs the loop landed at 2.8–3.0× and the estimator at 2.5–2.8× "
-    "(its lowest figures before the settle pause described below): about 5% short of 3×, "
+    "our last six full runs the loop landed at 2.8–3.0× and the estimator at 2.5–2.95× "
+    "(its lowest figures before the settle pause described below): up to 5% short of 3×, "
     "at 800k samples/s, 2.5× the tuned NumPy loop of WORKLOADS.md.",
     "- **Two BLAS copies.** The compiled step reaches the BLAS through SciPy's OpenBLAS "
     "(numba's binding); NumPy calls its own copy. Each keeps an idle worker thread "
