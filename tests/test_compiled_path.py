@@ -485,3 +485,36 @@ def test_validation_that_the_compiled_scorer_leaves_to_numpy(
     assert path.evaluate(Xv, yv, None) == pytest.approx(gn.evaluate(model, sce(), Xv, yv))
     model.flat_params[0] = np.inf
     assert path.evaluate(Xv, yv, None) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("logits", ["random", "uniform", "ties"])
+def test_the_fused_loss_kernel_is_the_loss_and_its_gradient(dtype: type, logits: str) -> None:
+    # The kernel sums log s_i as the log of a product that it logs whenever it passes
+    # 1e200: 700 uniform rows of 10 classes (s_i = 10) pass it three times.
+    rng = np.random.default_rng(5)
+    n, k = 700, 10
+    if logits == "random":
+        z = rng.normal(scale=4.0, size=(n, k))
+    elif logits == "uniform":
+        z = np.full((n, k), 0.25)
+    else:
+        z = rng.integers(-2, 3, size=(n, k)).astype(float)  # many tied maxima
+    z = z.astype(dtype)
+    y = rng.integers(0, k, n)
+    loss = gn.SoftmaxCrossEntropy()
+    mean = loss.forward(z, y)
+    grad = loss.backward()
+
+    Z = z.copy()
+    bias_grad = np.full(k, np.nan, dtype)
+    total, correct = _kernels._load()._softmax_xent(
+        Z, y, np.empty(0, np.intp), 0, dtype(1), bias_grad
+    )
+    exact = {"rtol": 1e-12} if dtype is np.float64 else {"rtol": 2e-6, "atol": 1e-9}
+    assert total / n == pytest.approx(mean, rel=exact["rtol"])
+    if logits == "uniform":
+        assert total / n == pytest.approx(math.log(k), rel=exact["rtol"])
+    assert correct == int(np.count_nonzero(np.argmax(z, axis=1) == y))
+    np.testing.assert_allclose(Z, grad, **exact)
+    np.testing.assert_allclose(bias_grad, grad.sum(axis=0), rtol=1e-6, atol=1e-6)

@@ -153,27 +153,31 @@ def _times_derivative(
 
     The derivatives are the layers' ``_backward_fast``: relu ``1[a > 0]``, leaky
     relu ``1 or slope`` (identity: 1). The sum is the layer below's ``∂L/∂b``,
-    taken in the same pass.
+    taken over rows in order, as a separate pass: fused into the masking loop,
+    it kept LLVM from vectorising either (10 against 4.4 µs on 256 × 128).
     """
     n, w = D.shape
-    bias_grad[:] = 0
     zero = slope * 0
-    for r in range(n):
+    if code == RELU:
+        for r in range(n):
+            d = D[r]
+            a = A[r]
+            for j in range(w):
+                d[j] = d[j] if a[j] > 0 else zero
+    elif code == LEAKY_RELU:
+        for r in range(n):
+            d = D[r]
+            a = A[r]
+            for j in range(w):
+                d[j] = d[j] if a[j] > 0 else d[j] * slope
+    # The row sum in a fresh vector: LLVM vectorises it only when the sum cannot
+    # alias D (bias_grad is a view of the flat gradient).
+    acc = D[0].copy()
+    for r in range(1, n):
         d = D[r]
-        a = A[r]
-        if code == RELU:
-            for j in range(w):
-                dj = d[j] if a[j] > 0 else zero
-                d[j] = dj
-                bias_grad[j] += dj
-        elif code == LEAKY_RELU:
-            for j in range(w):
-                dj = d[j] if a[j] > 0 else d[j] * slope
-                d[j] = dj
-                bias_grad[j] += dj
-        else:
-            for j in range(w):
-                bias_grad[j] += d[j]
+        for j in range(w):
+            acc[j] += d[j]
+    bias_grad[:] = acc
 
 
 @_jit
@@ -186,11 +190,17 @@ def _softmax_xent(
     (log-sum-exp: every exponent is ≤ 0). Returns ``Σ_i L_i`` and the count of
     rows whose first largest logit is at the label (``argmax``'s tie rule), and
     fills ``bias_grad`` with ``Σ_rows`` of the gradient (the last layer's ``∂L/∂b``).
+
+    ``Σ_i log s_i`` (``s_i = Σ_k exp(z_ik − m_i)``, so ``1 ≤ s_i ≤ k``) is taken
+    as the log of their float64 product, one log per many rows: a scalar log a
+    row was a quarter of this function's time. The product is more exact than
+    the sum of float32 logs, and stays far from overflow (it is logged at 1e200).
     """
     n, k = Z.shape
     count = one * n
     total = 0.0
     correct = 0
+    product = 1.0
     bias_grad[:] = 0
     for r in range(n):
         z = Z[r]
@@ -207,14 +217,18 @@ def _softmax_xent(
             e = np.exp(z[j] - top)
             z[j] = e
             s += e
-        total += float(np.log(s)) - float(picked)
+        product *= float(s)  # NaN or inf stay so: the guard sees them
+        if product > 1e200:
+            total += np.log(product)
+            product = 1.0
+        total -= float(picked)
         for j in range(k):
             z[j] = z[j] / s  # ŷ
         z[y] -= one
         for j in range(k):
             z[j] = z[j] / count  # (ŷ - y) / N
             bias_grad[j] += z[j]
-    return total, correct
+    return total + np.log(product), correct
 
 
 @_jit
