@@ -10,10 +10,14 @@ another order than NumPy's, so the numbers agree to rounding, not bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -61,24 +65,53 @@ def _problem(seed: int, n: int = 203, n_classes: int = 4) -> tuple[np.ndarray, n
     return X, y
 
 
+def _split_batches(monkeypatch: pytest.MonkeyPatch, shards: int) -> list[int]:
+    """Make the compiled step split batches of 8 rows or more over ``shards`` threads.
+
+    Returns a list that gets one entry per sharded kernel call. numba runs the
+    shards on however many threads it has (one thread runs them in turn).
+    """
+    calls: list[int] = []
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_SHARD_ROWS", 4)
+    monkeypatch.setattr(_kernels, "parallel_threads", lambda: shards)
+    sharding = _kernels.sharding
+
+    @contextlib.contextmanager
+    def counted() -> Iterator[None]:
+        calls.append(1)
+        with sharding():
+            yield
+
+    monkeypatch.setattr(_kernels, "sharding", counted)
+    return calls
+
+
 def _train_both(
     monkeypatch: pytest.MonkeyPatch,
     make_model: Any,
     make_opt: Any,
     X: np.ndarray,
     y: np.ndarray,
+    shards: int = 0,
     **kwargs: Any,
 ) -> list[tuple[gn.Sequential, gn.Optimizer, gn.History, int]]:
-    """Train fresh copies through the compiled route, then the NumPy one."""
+    """Train fresh copies through the compiled route, then the NumPy one.
+
+    ``shards``: the compiled route splits each batch over this many threads.
+    """
     runs = []
+    sharded: list[int] = []
     for min_work in (0.0, math.inf):
         monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        if shards and min_work == 0:
+            sharded = _split_batches(monkeypatch, shards)
         spy = Spy(monkeypatch)
         model, opt = make_model(), make_opt()
         history = gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, **kwargs)
         runs.append((model, opt, history, spy.calls))
         monkeypatch.undo()
     assert runs[0][3] > 0, "the compiled route did not run"
+    assert len(sharded) == (runs[0][3] if shards else 0), "batches were not split as asked"
     assert runs[1][3] == 0, "the NumPy route ran compiled code"
     assert (runs[0][2].route, runs[1][2].route) == ("compiled", "fast")
     return runs
@@ -100,6 +133,7 @@ def _assert_same_run(runs: list[Any], dtype: type) -> None:
             np.testing.assert_allclose(o1.state[name][key], ref, **tol)
 
 
+@pytest.mark.parametrize("shards", [0, 3], ids=["one-thread", "3-shards"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
 @pytest.mark.parametrize(
@@ -108,8 +142,15 @@ def _assert_same_run(runs: list[Any], dtype: type) -> None:
     ids=["full-batch", "shuffled", "in-order"],
 )
 def test_compiled_and_numpy_routes_agree(
-    opt: str, batch_size: int | None, shuffle: bool, dtype: type, monkeypatch: pytest.MonkeyPatch
+    opt: str,
+    batch_size: int | None,
+    shuffle: bool,
+    dtype: type,
+    shards: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # 203 rows: batches of 32 and 50 leave a last batch of 11 and 3 rows, which
+    # three shards split unevenly (3 rows: one each).
     X, y = _problem(len(opt))
     runs = _train_both(
         monkeypatch,
@@ -117,6 +158,7 @@ def test_compiled_and_numpy_routes_agree(
         OPTIMIZERS[opt],
         X,
         y,
+        shards=shards,
         epochs=3,
         batch_size=batch_size,
         shuffle=shuffle,
@@ -152,8 +194,9 @@ def test_compiled_and_numpy_routes_agree(
     ids=["dense", "leaky", "identity", "deep-narrow"],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shards", [0, 2], ids=["one-thread", "2-shards"])
 def test_any_supported_stack_agrees(
-    layers: Any, dtype: type, monkeypatch: pytest.MonkeyPatch
+    layers: Any, dtype: type, shards: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     X, y = _problem(7)
     runs = _train_both(
@@ -162,6 +205,7 @@ def test_any_supported_stack_agrees(
         lambda: gn.Adam(0.01),
         X,
         y,
+        shards=shards,
         epochs=2,
         batch_size=40,
         rng=0,
@@ -170,7 +214,8 @@ def test_any_supported_stack_agrees(
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-def test_l2_and_clipping_agree(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("shards", [0, 2], ids=["one-thread", "2-shards"])
+def test_l2_and_clipping_agree(dtype: type, shards: int, monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(11)
     runs = _train_both(
         monkeypatch,
@@ -178,6 +223,7 @@ def test_l2_and_clipping_agree(dtype: type, monkeypatch: pytest.MonkeyPatch) -> 
         lambda: gn.SGD(0.5, momentum=0.5),
         X * 3.0,
         y,
+        shards=shards,
         epochs=3,
         batch_size=64,
         rng=1,
@@ -509,7 +555,7 @@ def test_the_fused_loss_kernel_is_the_loss_and_its_gradient(dtype: type, logits:
     Z = z.copy()
     bias_grad = np.full(k, np.nan, dtype)
     total, correct = _kernels._load()._softmax_xent(
-        Z, y, np.empty(0, np.intp), 0, dtype(1), bias_grad
+        Z, y, np.empty(0, np.intp), 0, dtype(1), n, bias_grad
     )
     exact = {"rtol": 1e-12} if dtype is np.float64 else {"rtol": 2e-6, "atol": 1e-9}
     assert total / n == pytest.approx(mean, rel=exact["rtol"])
@@ -518,3 +564,107 @@ def test_the_fused_loss_kernel_is_the_loss_and_its_gradient(dtype: type, logits:
     assert correct == int(np.count_nonzero(np.argmax(z, axis=1) == y))
     np.testing.assert_allclose(Z, grad, **exact)
     np.testing.assert_allclose(bias_grad, grad.sum(axis=0), rtol=1e-6, atol=1e-6)
+
+
+def test_batches_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _fastpath._CompiledPath
+    monkeypatch.setattr(_kernels, "parallel_threads", lambda: 8)
+    rows = path.MIN_SHARD_ROWS
+    assert path.shards(path, 2 * rows - 1) == 0  # too few rows for two shards
+    assert path.shards(path, 2 * rows) == 2
+    assert path.shards(path, 100 * rows) == 8  # no more shards than threads
+    monkeypatch.setattr(_kernels, "parallel_threads", lambda: 1)
+    assert path.shards(path, 100 * rows) == 0
+
+
+def test_a_forked_child_does_not_start_parallel_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process forked from one that started GNU OpenMP's threads cannot use them:
+    # the child (its pid differs from the one that started them) trains on one thread.
+    assert _kernels.parallel_threads() >= 1  # starts numba's threads in this process
+    monkeypatch.setattr(_kernels, "_parallel_pid", os.getpid() + 1)
+    assert _kernels.parallel_threads() == 1
+    assert _fastpath._CompiledPath.shards(_fastpath._CompiledPath, 4096) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_training_in_a_forked_child_after_sharded_training(tmp_path: Any) -> None:
+    # The real thing, in a fresh interpreter: train split over threads, fork, train
+    # again in the child. Under GNU OpenMP a parallel loop in the child would end it.
+    script = tmp_path / "fork.py"
+    script.write_text(
+        "import os, numpy as np, glassnet as gn\n"
+        "from glassnet import _fastpath, _kernels\n"
+        "_fastpath._CompiledPath.MIN_WORK = 0.0\n"
+        "_fastpath._CompiledPath.MIN_SHARD_ROWS = 4\n"
+        "X = np.random.default_rng(0).normal(size=(256, 5)); y = (X[:, 0] > 0).astype(int)\n"
+        "def fit():\n"
+        "    m = gn.mlp([5, 8, 2], 'relu', rng=0)\n"
+        "    h = gn.train(m, gn.SoftmaxCrossEntropy(), gn.Adam(0.05), X, y, epochs=3,\n"
+        "                 batch_size=64, rng=0)\n"
+        "    assert h.route == 'compiled', h.route\n"
+        "    return h.loss[-1]\n"
+        "parent = fit()\n"
+        "threads = _kernels.parallel_threads()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        child = fit()\n"
+        "        ok = _kernels.parallel_threads() == 1 and abs(child - parent) < 1e-6\n"
+        "    except BaseException:\n"
+        "        ok = False\n"
+        "    os._exit(0 if ok else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print('threads', threads, 'child', os.waitstatus_to_exitcode(status))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != _kernels.ENV_OFF}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "0", done.stdout + done.stderr
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_sharding_runs_the_blas_on_one_thread_for_the_call_only() -> None:
+    blas_threads = _blas_threads
+    before = blas_threads()
+    with _kernels.sharding():
+        assert blas_threads() == {1}
+    assert blas_threads() == before
+
+
+def test_threads_training_at_once_get_what_each_gets_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two Python threads train split models at the same time: the lock lets one
+    # sharded call run at a time, and each ends where it ends when trained alone.
+    # (Without it, one thread's BLAS limit could outlive the other's and stay.)
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    _split_batches(monkeypatch, 2)
+    X, y = _problem(3, n=600)
+
+    def fit(seed: int) -> np.ndarray:
+        model = gn.mlp([6, 16, 4], "relu", rng=seed)
+        gn.train(
+            model, gn.SoftmaxCrossEntropy(), gn.Adam(0.01), X, y, epochs=4, batch_size=32, rng=seed
+        )
+        return model.flat_params.copy()
+
+    alone = [fit(0), fit(1)]
+    together: list[Any] = [None, None]
+    blas_before = _blas_threads()
+
+    def worker(i: int) -> None:
+        together[i] = fit(i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for mine, ref in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(mine, ref)
+    assert _blas_threads() == blas_before

@@ -16,7 +16,9 @@ Two kinds of kernel:
   matrix products call the BLAS (``np.dot``), as NumPy's do; everything else
   (bias and activation, the loss and its gradient ŷ − y, bias gradients,
   batch gathers, the update) is fused into a few loops, without NumPy's
-  per-call overhead between them.
+  per-call overhead between them. On several cores a minibatch is split into
+  shards of rows, one a thread (``_sharded``), each with a single-threaded
+  BLAS; their gradients are added in shard order before the update.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ _OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 try:
     _jit = numba.njit(cache=True, **_OPTIONS)
     _jit(lambda: None)  # a read-only install has no cache folder: find out now
+    _jit_parallel = numba.njit(cache=True, parallel=True, **_OPTIONS)
 except RuntimeError:  # pragma: no cover - depends on the install's file permissions
     _jit = numba.njit(**_OPTIONS)
+    _jit_parallel = numba.njit(parallel=True, **_OPTIONS)
 
 
 # ---------------------------------------------------------------------------
@@ -182,9 +186,11 @@ def _times_derivative(
 
 @_jit
 def _softmax_xent(
-    Z: Any, labels: Any, rows: Any, start: int, one: Any, bias_grad: Any
+    Z: Any, labels: Any, rows: Any, start: int, one: Any, batch: int, bias_grad: Any
 ) -> tuple[float, int]:  # pragma: no cover - compiled (twin: SoftmaxCrossEntropy._fused_fast)
     """Fused softmax cross-entropy on the logits ``Z``, overwritten by ``(ŷ − y) / N``.
+
+    ``N`` is ``batch``, the rows of the whole minibatch: ``Z`` may hold a shard of it.
 
     ``L_i = log Σ_k exp(z_ik − m_i) − (z_iy − m_i)`` with ``m_i = max_k z_ik``
     (log-sum-exp: every exponent is ≤ 0). Returns ``Σ_i L_i`` and the count of
@@ -197,7 +203,7 @@ def _softmax_xent(
     the sum of float32 logs, and stays far from overflow (it is logged at 1e200).
     """
     n, k = Z.shape
-    count = one * n
+    count = one * batch
     total = 0.0
     correct = 0
     product = 1.0
@@ -232,6 +238,144 @@ def _softmax_xent(
 
 
 @_jit
+def _forward_backward(
+    X: Any,
+    labels: Any,
+    rows: Any,
+    start: int,
+    m: int,
+    batch: int,
+    params: Any,
+    grads: Any,
+    layout: Any,
+    acts: Any,
+    leak: Any,
+    one: Any,
+    work: Any,
+    cap: int,
+) -> tuple[float, int]:  # pragma: no cover - compiled
+    """Forward, fused loss and backward on ``m`` rows of a ``batch``-row minibatch.
+
+    The rows are ``rows[start : start + m]`` of ``X`` (``X[start : start + m]``
+    when ``rows`` is empty). Writes the gradient of the minibatch's mean loss
+    restricted to these rows, ``Σ_{i in rows} ∂L_i/∂θ / batch``, into ``grads``
+    (so the gradients of a batch's shards add up to the batch's), and returns
+    their summed loss and correct count. ``work`` holds ``cap`` rows of scratch.
+    """
+    d = X.shape[1]
+    n_layers = layout.shape[0]
+    # Scratch: the gathered rows, every layer's output, two ∂L/∂(layer input) buffers.
+    widest = 0
+    for i in range(n_layers):
+        widest = max(widest, layout[i, 1])
+    outs_at = cap * d
+    back_at = outs_at
+    for i in range(n_layers):
+        back_at += cap * layout[i, 2]
+    # --- the rows
+    if rows.shape[0]:
+        Xb = work[: m * d].reshape((m, d))
+        for r in range(m):
+            src = X[rows[start + r]]
+            dst = Xb[r]
+            for c in range(d):  # an explicit loop: row slice assignment costs ~5x more
+                dst[c] = src[c]
+    else:
+        Xb = X[start : start + m]
+    # --- forward: every layer's output kept for backward
+    A = Xb
+    at = outs_at
+    for i in range(n_layers):
+        w_at, n_in, n_out = layout[i, 0], layout[i, 1], layout[i, 2]
+        W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+        bias = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+        out = work[at : at + m * n_out].reshape((m, n_out))
+        np.dot(A, W, out)
+        _bias_activation(out, bias, acts[i] if i < n_layers - 1 else IDENTITY, leak)
+        A = out
+        at += cap * n_out
+    # --- loss and its gradient (ŷ − y) / batch, in place of the logits
+    w_at, n_in, n_out = layout[-1, 0], layout[-1, 1], layout[-1, 2]
+    last_b = grads[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+    value, correct = _softmax_xent(A, labels, rows, start, one, batch, last_b)
+    # --- backward
+    D = A
+    flip = 0
+    for i in range(n_layers - 1, -1, -1):
+        w_at, n_in, n_out = layout[i, 0], layout[i, 1], layout[i, 2]
+        at -= cap * n_out
+        if i > 0:
+            below = work[at - cap * n_in : at - cap * n_in + m * n_in].reshape((m, n_in))
+        else:
+            below = Xb
+        gW = grads[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+        np.dot(below.T, D, gW)  # ∂L/∂W = Aᵀ G (∂L/∂b is already in place)
+        if i > 0:  # ∂L/∂A = G Wᵀ, times the activation's derivative
+            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+            lo = back_at + flip * cap * widest
+            G = work[lo : lo + m * n_in].reshape((m, n_in))
+            np.dot(D, W.T, G)
+            under = layout[i - 1, 0] + layout[i - 1, 1] * n_in  # the layer below's b
+            _times_derivative(G, below, acts[i - 1], leak, grads[under : under + n_in])
+            D = G
+            flip = 1 - flip
+    return value, correct
+
+
+@_jit_parallel
+def _sharded(
+    X: Any,
+    labels: Any,
+    rows: Any,
+    start: int,
+    m: int,
+    k: int,
+    params: Any,
+    part: Any,
+    layout: Any,
+    acts: Any,
+    leak: Any,
+    one: Any,
+    work: Any,
+    cap: int,
+    losses: Any,
+    rights: Any,
+) -> None:  # pragma: no cover - compiled
+    """One minibatch of ``m`` rows split into ``k`` shards, one a thread.
+
+    Shard ``s`` takes a contiguous run of the batch's rows and writes its part
+    of the gradient into ``part[s]``, its loss sum and correct count into
+    ``losses[s]`` and ``rights[s]``; the caller adds them up in shard order.
+    Each thread keeps its own rows, activations and gradient in its own core's
+    cache, and calls the BLAS single-threaded (the caller limits it).
+    """
+    base = m // k
+    extra = m - base * k
+    for shard in numba.prange(k):
+        s = np.int64(shard)  # prange's index may be unsigned: keep the sums below signed
+        lo = s * base + min(s, extra)
+        count = base + (1 if s < extra else 0)
+        value, right = _forward_backward(
+            X,
+            labels,
+            rows,
+            start + lo,
+            count,
+            m,
+            params,
+            part[s],
+            layout,
+            acts,
+            leak,
+            one,
+            work[s],
+            cap,
+        )
+        losses[s] = value
+        rights[s] = right
+
+
+@_jit
 def run_batches(
     X: Any,
     labels: Any,
@@ -245,6 +389,7 @@ def run_batches(
     acts: Any,
     slope: float,
     work: Any,
+    part: Any,
     opt: int,
     s1: Any,
     s2: Any,
@@ -269,8 +414,14 @@ def run_batches(
         Per Dense layer: offset of W in the flat vector, n_in, n_out (b follows W).
     acts : (L - 1,) int array; slope : float
         Activation code after each hidden Dense layer; LeakyReLU's slope.
-    work : 1-D array
-        Scratch of ``size · (d + Σ n_out + 2 · max n_in)`` elements.
+    work : (max(k, 1), w) array
+        Scratch per shard, ``w = c · (d + Σ n_out + 2 · max n_in)`` elements for
+        ``c = ceil(size / k)`` rows (``c = size`` without shards).
+    part : (k, P) array
+        With ``k ≥ 2``, each batch is split into ``k`` shards trained in parallel
+        (:func:`_sharded`), ``part[s]`` holding shard ``s``'s gradient; the
+        gradient is their sum. ``k = 0``: one thread, gradients straight into
+        ``grads``.
     opt, s1, s2, hyper, counter
         Optimizer code; its state vectors (Adam's m and v, SGD's velocity);
         ``[lr, β1 or momentum, β2, eps, weight_decay]``; ``[t]``, updated.
@@ -288,73 +439,55 @@ def run_batches(
         ``first + returned`` had a non-finite loss or gradient norm: its stats
         are filled, and neither the model nor the optimizer was changed by it.
     """
-    n, d = X.shape
+    n = X.shape[0]
     n_layers = layout.shape[0]
     # Scalars in the arrays' dtype (float32 arithmetic stays float32, as in NumPy).
     sc = np.empty(8, params.dtype)
     sc[0] = 1
     sc[1] = slope
     one, leak = sc[0], sc[1]
-    # Scratch: the gathered batch, every layer's output, two ∂L/∂(layer input) buffers.
-    widest = 0
-    for i in range(n_layers):
-        widest = max(widest, layout[i, 1])
-    Xb_all = work[: size * d]
-    outs_at = size * d
-    back_at = outs_at
-    for i in range(n_layers):
-        back_at += size * layout[i, 2]
+    shards = part.shape[0]
+    losses = np.zeros(max(shards, 1))
+    rights = np.zeros(max(shards, 1), np.int64)
+    cap = (size + shards - 1) // shards if shards else size  # rows a shard may hold
     for b in range(first, last):
         start = b * size
         m = min(size, n - start)
-        # --- the batch
-        if rows.shape[0]:
-            Xb = Xb_all[: m * d].reshape((m, d))
-            for r in range(m):
-                src = X[rows[start + r]]
-                dst = Xb[r]
-                for c in range(d):  # an explicit loop: row slice assignment costs ~5x more
-                    dst[c] = src[c]
+        if shards == 0:
+            value, correct = _forward_backward(
+                X, labels, rows, start, m, m, params, grads, layout, acts, leak, one, work[0], size
+            )
         else:
-            Xb = X[start : start + m]
-        # --- forward: every layer's output kept for backward
-        A = Xb
-        at = outs_at
-        for i in range(n_layers):
-            w_at, n_in, n_out = layout[i, 0], layout[i, 1], layout[i, 2]
-            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-            bias = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
-            out = work[at : at + m * n_out].reshape((m, n_out))
-            np.dot(A, W, out)
-            _bias_activation(out, bias, acts[i] if i < n_layers - 1 else IDENTITY, leak)
-            A = out
-            at += size * n_out
-        # --- loss and its gradient ŷ − y, in place of the logits
-        w_at, n_in, n_out = layout[-1, 0], layout[-1, 1], layout[-1, 2]
-        last_b = grads[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
-        value, correct = _softmax_xent(A, labels, rows, start, one, last_b)
+            k = min(shards, m)
+            _sharded(
+                X,
+                labels,
+                rows,
+                start,
+                m,
+                k,
+                params,
+                part,
+                layout,
+                acts,
+                leak,
+                one,
+                work,
+                cap,
+                losses,
+                rights,
+            )
+            value = 0.0
+            correct = 0
+            for s in range(k):  # in shard order: the same sums on every run
+                value += losses[s]
+                correct += rights[s]
+            grads[:] = part[0]
+            for s in range(1, k):
+                ps = part[s]
+                for j in range(grads.shape[0]):
+                    grads[j] += ps[j]
         value /= m
-        # --- backward
-        D = A
-        flip = 0
-        for i in range(n_layers - 1, -1, -1):
-            w_at, n_in, n_out = layout[i, 0], layout[i, 1], layout[i, 2]
-            at -= size * n_out
-            if i > 0:
-                below = work[at - size * n_in : at - size * n_in + m * n_in].reshape((m, n_in))
-            else:
-                below = Xb
-            gW = grads[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-            np.dot(below.T, D, gW)  # ∂L/∂W = Aᵀ G (∂L/∂b is already in place)
-            if i > 0:  # ∂L/∂A = G Wᵀ, times the activation's derivative
-                W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-                lo = back_at + flip * size * widest
-                G = work[lo : lo + m * n_in].reshape((m, n_in))
-                np.dot(D, W.T, G)
-                under = layout[i - 1, 0] + layout[i - 1, 1] * n_in  # the layer below's b
-                _times_derivative(G, below, acts[i - 1], leak, grads[under : under + n_in])
-                D = G
-                flip = 1 - flip
         # --- l2 (scikit-learn's alpha), the guard, clipping
         if l2 != 0:
             coef = l2 / m
@@ -453,7 +586,7 @@ def evaluate_rows(
             for j in range(A.shape[1]):
                 if not np.isfinite(A[r, j]):
                     return total, correct, False
-        value, right = _softmax_xent(A, labels[start : start + m], in_order, 0, one, scratch)
+        value, right = _softmax_xent(A, labels[start : start + m], in_order, 0, one, m, scratch)
         total += value
         correct += right
     return total, correct, True

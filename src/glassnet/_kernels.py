@@ -10,7 +10,9 @@ Two kinds live in :mod:`glassnet._jitted`, which this module imports lazily:
   parameters;
 * **the training step** (``run_batches``): forward, fused loss, backward and
   update for ``Dense → relu … → Dense`` networks, many batches per call. Which
-  runs take it is decided by :class:`glassnet._fastpath._CompiledPath`.
+  runs take it is decided by :class:`glassnet._fastpath._CompiledPath`. On
+  several cores it splits each minibatch over numba's threads
+  (:func:`parallel_threads`, :func:`sharding`).
 
 Neither changes anything but speed, and both are skipped when numba does not
 import or the environment variable ``GLASSNET_NO_NUMBA`` is set to anything but
@@ -21,7 +23,10 @@ only load it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -66,6 +71,51 @@ def _load() -> Any:
         except ImportError:  # numba missing, or built for another NumPy
             _loaded = False
     return _loaded or None
+
+
+_lock = threading.Lock()
+_blas: Any = None  # threadpoolctl's controller of the BLAS libraries, made on first use
+_parallel_pid: int | None = None  # the process that started numba's threads
+
+#: numba threading layers whose idle threads wait spinning, so that a parallel loop a
+#: training step starts within microseconds. The workqueue's sleep: a sharded W2 step
+#: ran slower on it than one thread.
+_SPINNING_LAYERS = ("omp", "tbb")
+
+
+def parallel_threads() -> int:
+    """Threads the sharded training step may use here; 1 where it must not run.
+
+    1 when numba's threading layer is the workqueue (slower than one thread
+    for this), and in a child forked from a process that started the threads:
+    GNU OpenMP cannot run a parallel loop there (numba ends such a process).
+    """
+    global _parallel_pid
+    if _parallel_pid is not None and _parallel_pid != os.getpid():
+        return 1
+    import numba
+
+    n = int(numba.get_num_threads())  # starts the threading layer on first use
+    _parallel_pid = os.getpid()
+    return n if numba.threading_layer() in _SPINNING_LAYERS else 1
+
+
+@contextlib.contextmanager
+def sharding() -> Iterator[None]:
+    """Hold while the sharded training step runs: one at a time, the BLAS on one thread.
+
+    Each shard's thread multiplies its own rows; a threaded BLAS under them would
+    run more threads than cores. The lock keeps two Python threads from starting
+    parallel loops at once. The BLAS limit holds for this call only.
+    """
+    global _blas
+    with _lock:
+        if _blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        with _blas.limit(limits=1, user_api="blas"):
+            yield
 
 
 def available() -> bool:
