@@ -376,6 +376,52 @@ def _sharded(
 
 
 @_jit
+def _update(opt: int, p: Any, g: Any, s1: Any, s2: Any, sc: Any) -> None:  # pragma: no cover
+    """The optimizer ``opt``'s update of ``p`` from ``g`` (state ``s1``, ``s2``; scalars ``sc``)."""
+    if opt >= ADAM:
+        adam(p, g, s1, s2, sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7])
+    elif opt == SGD:
+        sgd(p, g, sc[0], sc[1])
+    else:
+        sgd_momentum(p, g, s1, sc[0], sc[1], sc[2], opt == SGD_NESTEROV)
+
+
+@numba.njit(inline="always")
+def _span(n: int, parts: int, i: Any) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Part ``i`` of ``range(n)`` cut into ``parts`` runs of whole 64-byte lines."""
+    step = ((n + parts - 1) // parts + 15) // 16 * 16
+    lo = min(n, np.int64(i) * step)
+    return lo, min(n, lo + step)
+
+
+@_jit_parallel
+def _sum_parts(part: Any, k: int, grads: Any) -> None:  # pragma: no cover - compiled
+    """``grads ← part[0] + … + part[k-1]``, added in shard order, each thread a run of it."""
+    n = grads.shape[0]
+    for i in numba.prange(part.shape[0]):
+        lo, hi = _span(n, part.shape[0], i)
+        g = grads[lo:hi]
+        g[:] = part[0, lo:hi]
+        for s in range(1, k):
+            ps = part[s, lo:hi]
+            for j in range(hi - lo):
+                g[j] += ps[j]
+
+
+@_jit_parallel
+def _update_parts(
+    parts: int, opt: int, p: Any, g: Any, s1: Any, s2: Any, sc: Any
+) -> None:  # pragma: no cover - compiled
+    """:func:`_update` on ``parts`` runs of the vectors at once: each thread keeps its run
+    of the parameters and the optimizer state in its own core's cache."""
+    n = p.shape[0]
+    for i in numba.prange(parts):
+        lo, hi = _span(n, parts, i)
+        # SGD has no state: s1 and s2 are p itself there, and are not touched.
+        _update(opt, p[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], sc)
+
+
+@_jit
 def run_batches(
     X: Any,
     labels: Any,
@@ -482,11 +528,7 @@ def run_batches(
             for s in range(k):  # in shard order: the same sums on every run
                 value += losses[s]
                 correct += rights[s]
-            grads[:] = part[0]
-            for s in range(1, k):
-                ps = part[s]
-                for j in range(grads.shape[0]):
-                    grads[j] += ps[j]
+            _sum_parts(part, k, grads)
         value /= m
         # --- l2 (scikit-learn's alpha), the guard, clipping
         if l2 != 0:
@@ -527,13 +569,14 @@ def run_batches(
             sc[4] = wd if opt == ADAM else 0.0
             sc[5] = 1.0 - lr * wd if opt == ADAMW else 1.0
             sc[6], sc[7] = eps * root_c2, lr * root_c2 / c1
-            adam(params, grads, s1, s2, sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7])
         elif opt == SGD:
             sc[0], sc[1] = lr, wd
-            sgd(params, grads, sc[0], sc[1])
         else:
             sc[0], sc[1], sc[2] = lr, h1, wd
-            sgd_momentum(params, grads, s1, sc[0], sc[1], sc[2], opt == SGD_NESTEROV)
+        if shards:
+            _update_parts(shards, opt, params, grads, s1, s2, sc)
+        else:
+            _update(opt, params, grads, s1, s2, sc)
     return last - first
 
 
