@@ -671,11 +671,14 @@ def make_plots(out: Path, scale: dict[str, Any]) -> list[str]:
 
 
 def load_compiled() -> float | None:
-    """Import numba and load glassnet's compiled step for both dtypes; return the seconds.
+    """Import numba, load glassnet's compiled step for both dtypes, start its threads.
 
-    The one-time cost of a process that trains a large enough model (it compiles,
-    ~5 s per dtype, the first time ever; later processes load the cached code). It
-    is paid here, before the rounds, as JAX's compilation is paid outside them.
+    Returns the seconds: the one-time cost of a process that trains a large
+    enough model (it compiles, ~5 s per dtype, the first time ever; later
+    processes load the cached code). It is paid here, before the rounds, as
+    JAX's compilation is paid outside them. 256 rows in one batch: enough to be
+    split over the threads (so numba's threading layer and the BLAS controller
+    start here too).
     """
     from glassnet import _fastpath, _kernels
 
@@ -687,7 +690,7 @@ def load_compiled() -> float | None:
     try:
         rng = np.random.default_rng(0)
         for dtype in (np.float32, np.float64):
-            X = rng.standard_normal((64, 3))
+            X = rng.standard_normal((256, 3))
             model = gn.mlp([3, 4, 2], "relu", rng=0, dtype=dtype)
             gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, X[:, 0] > 0, epochs=1)
     finally:
