@@ -347,11 +347,18 @@ def machine_info() -> dict[str, Any]:
     if _kernels.available():
         import numba
 
+        threads = _kernels.parallel_threads()
+        split = (
+            f"batches of >= {2 * _CompiledPath.MIN_SHARD_ROWS} rows split over {threads} "
+            f"threads ({numba.threading_layer()} threading layer)"
+            if threads > 1
+            else f"batches not split ({numba.threading_layer()} threading layer)"
+        )
         info["glassnet compiled kernels"] = (
             f"numba {numba.__version__}: the training step for runs of >= "
-            f"{_CompiledPath.MIN_WORK:.0e} parameters × samples × epochs (W2, W3), the "
-            f"optimizer update for >= {_kernels.MIN_SIZE:,} parameters; loaded before the "
-            "rounds (see 'one-time costs')"
+            f"{_CompiledPath.MIN_WORK:.0e} parameters × samples × epochs (W2, W3), {split}; "
+            f"the optimizer update for >= {_kernels.MIN_SIZE:,} parameters; loaded before "
+            "the rounds (see 'one-time costs')"
         )
     else:
         info["glassnet compiled kernels"] = "none (numba not installed or GLASSNET_NO_NUMBA set)"
@@ -405,7 +412,7 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
         lines.append(
             f"- **one-time costs**: glassnet's compiled step, {load:.2f} s in this process "
             "(importing numba and loading its cached machine code for float32 and float64, "
-            "before the rounds; compiling it the first time ever takes ~5 s a dtype); JAX's "
+            "before the rounds; compiling it the first time ever takes ~11 s a dtype); JAX's "
             "compile times are in its notes below"
         )
     lines.append("")
@@ -508,13 +515,28 @@ NOTES_MD = [
     "alternating) and W3's did not change (GEMM-bound). Which runs: those of at least "
     "5e9 parameters × samples × epochs (W2 and W3 as defined; not W1), decided from the "
     "call's own sizes and never from what ran before in the process, so a seeded run "
-    "gives the same numbers in every process. The price: importing numba and loading the "
-    "cached machine code costs ~0.45 s once per process (compiling it the first time "
-    "ever ~5 s per dtype), paid here before the rounds (see 'one-time costs'), and "
-    "numba's import adds ~63 MB to the process. tanh and logistic networks stay on "
+    "gives the same numbers in every process (on one machine: the shard count below "
+    "follows the core count). The price: importing numba and loading the cached machine "
+    "code costs ~0.3–0.45 s once per process (compiling it the first time ever ~11 s "
+    "per dtype), paid here before the rounds (see 'one-time costs'), and numba's import "
+    "adds ~63 MB to the process. tanh and logistic networks stay on "
     "NumPy, whose SIMD tanh and exp beat a compiled loop's scalar libm calls (W1: 355 "
     "against 182 µs an epoch). Without numba, or with `GLASSNET_NO_NUMBA=1`, every run "
     "takes the NumPy path, which the whole test suite covers.",
+    "- **Minibatches split over the cores.** With 2+ threads in numba (one per core) and "
+    "batches of 128+ rows, the compiled step cuts each minibatch into contiguous shards "
+    "of rows, one a thread. Each thread gathers its rows and runs its shard's forward, "
+    "loss and backward with a single-threaded BLAS, writing its part of the gradient "
+    "(every row's term is already divided by the whole batch's size). The parts are "
+    "then added in shard order, and the update runs in parallel on runs of the flat "
+    "vector. Why: with OpenBLAS's two threads on the whole batch, each product's output "
+    "lies half in the other core's cache, and the elementwise work, Adam above all, paid "
+    "for fetching it. Measured per W2 step: Adam took 22 µs there against 6 µs with the "
+    "products on one thread, and the 8 products took 173 µs on two half batches at "
+    "once against 235 µs with OpenBLAS's threads. A whole W2 step fell from ~305 to "
+    "~225 µs. It needs a numba threading layer whose idle threads spin (GNU OpenMP here, "
+    "or TBB); on the workqueue layer, and in a child forked from a process that started "
+    "OpenMP's threads (OpenMP cannot run there), batches are not split.",
     "- **Compiled optimizer update** (same extra; `python -m benchmarks.kernels` "
     "measures it): on the NumPy path, SGD/Adam/AdamW update flat vectors of ≥ 50,000 "
     "parameters in one compiled pass with the very same arithmetic (bit-identical in "
@@ -524,22 +546,26 @@ NOTES_MD = [
     "and W1's whole run (~0.36 s) is shorter than loading numba in a fresh process "
     "(~0.45 s), as it is shorter than JAX's own compilation (~0.5 s, left out of JAX's "
     "figure). glassnet.train is within 1.1× of JAX's jitted step there.",
-    "- **W2 against scikit-learn.** scikit-learn's MLPClassifier does W2 in 1.41–1.49 s "
+    "- **W2 against scikit-learn.** scikit-learn's MLPClassifier does W2 in 1.41–1.53 s "
     "on this machine, 2.5× faster than the 111k samples/s of WORKLOADS.md's reference, so "
-    "3× means ≤ 0.47–0.50 s. The network's matrix products alone take ~0.36 s of that (1,565 "
-    "steps of 8 products, ~230 µs a step in the compiled step), which leaves ~77 µs a "
-    "step for everything else: the compiled step spends ~60 µs (the loss with its 2,560 "
-    "exp, Adam over 20,490 parameters, the gradient norm, relu masks, gathers), and "
-    "`MLPClassifier.fit` ~10–25 ms more on scikit-learn's input and label checks. Over "
-    "our last six full runs the loop landed at 2.8–3.0× and the estimator at 2.5–2.95× "
-    "(its lowest figures before the settle pause described below): up to 5% short of 3×, "
-    "at 800k samples/s, 2.5× the tuned NumPy loop of WORKLOADS.md.",
+    "3× means ≤ 0.47–0.51 s. With OpenBLAS's two threads on whole batches the network's "
+    "products alone took ~0.37 s of that (1,565 steps of 8 products, ~235 µs a step), and "
+    "glassnet landed at 2.8–3.0× over seven full runs. Splitting the batches over the "
+    "cores (above) brought a step to ~225 µs in all, 0.35–0.38 s for W2. Two smaller "
+    "gains before it: the bias gradients summed in their own pass (10 → 4.4 µs a layer; "
+    "fused into the masking loop, neither loop was vectorised) and the loss's row "
+    "log-sums taken as the log of a float64 product (one log per ~200 rows instead of "
+    "one a row). Tried and left out: prefetching the next batch's rows (no gain) and a "
+    "hand-written vectorised exp for the loss (at most ~2.5% of a step; it needs "
+    "bit-level tricks per dtype).",
     "- **Two BLAS copies.** The compiled step reaches the BLAS through SciPy's OpenBLAS "
     "(numba's binding); NumPy calls its own copy. Each keeps an idle worker thread "
     "spinning for ~0.1 s of CPU after a call (measured), so on 2 cores one copy's spinning "
     "worker slows the other's products. glassnet therefore also scores validation data "
     "(early stopping) inside the compiled code, and the harness pauses 0.25 s before "
-    "each timed run so that no peer pays for the previous one's threads.",
+    "each timed run so that no peer pays for the previous one's threads. While a split "
+    "step runs, glassnet holds every BLAS at one thread (threadpoolctl, for that call "
+    "only).",
     "- **matmul share** is the time of the run's products replayed on their own with "
     "NumPy, over the run's time. On W2 the replay pays NumPy's per-call overhead on 12,520 "
     "small products, which the compiled step does not, so it can exceed 100%: read it as "
@@ -547,8 +573,10 @@ NOTES_MD = [
     "- **Noise.** This machine has 2 cores shared with other workloads: a run's GEMM "
     "peak above shows how loaded it was (about 200 GFLOP/s when idle in our runs; "
     "WORKLOADS.md quotes 138). OpenBLAS with 2 threads slows down sharply when another "
-    "process holds a core, which hits glassnet's and scikit-learn's small GEMMs (W2, W3) "
-    "hardest; the same W2 epoch measured 0.09 s and 0.25 s within minutes. Only the "
+    "process holds a core, which hits scikit-learn's small GEMMs (W2, W3), and "
+    "glassnet's where batches are not split, hardest: the same whole-batch W2 run took "
+    "0.50 s and 0.85–1.0 s within minutes, while the split step took 0.38 s and "
+    "0.41–0.47 s in the same minutes. Only the "
     "ratios of one run are comparable; re-run with `--rounds 5` on a quiet machine "
     "before quoting them.",
     "- **W2 accuracy** is compared on the mean over seeds (one seed's accuracy moves by "
@@ -674,7 +702,7 @@ def load_compiled() -> float | None:
     """Import numba, load glassnet's compiled step for both dtypes, start its threads.
 
     Returns the seconds: the one-time cost of a process that trains a large
-    enough model (it compiles, ~5 s per dtype, the first time ever; later
+    enough model (it compiles, ~11 s per dtype, the first time ever; later
     processes load the cached code). It is paid here, before the rounds, as
     JAX's compilation is paid outside them. 256 rows in one batch: enough to be
     split over the threads (so numba's threading layer and the BLAS controller

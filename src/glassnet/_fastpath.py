@@ -207,16 +207,19 @@ class _CompiledPath:
     for bit: the kernel's sums run in another order.
 
     A process pays once to import numba and load the cached machine code (about
-    0.45 s; compiling it, the first time ever, ~5 s per dtype). A run is sent
+    0.45 s; compiling it, the first time ever, ~11 s per dtype). A run is sent
     here only when it is large enough to win that back (:attr:`MIN_WORK`). The
     choice depends on the call's own sizes only, never on what ran before in the
-    process, so a seeded run gives the same numbers every time.
+    process, so a seeded run gives the same numbers every time. On several cores
+    each minibatch is split into shards of rows, one a thread (:meth:`shards`);
+    the shard count follows numba's thread count, so machines with other core
+    counts add the gradient's parts in another order (rounding again).
     """
 
     #: Parameters × samples × epochs from which a run takes the compiled path.
-    #: Measured on W2 (benchmarks/RESULTS.md): the compiled step saves ~0.05 ns per
-    #: parameter and sample, so loading numba (~0.45 s) is won back around 1e10;
-    #: W2 itself (5 epochs, 8.2e9) about breaks even in a fresh process.
+    #: Measured on W2 (benchmarks/RESULTS.md): the compiled step (split over two cores)
+    #: saves ~0.06 ns per parameter and sample, so loading numba (~0.45 s) is won back
+    #: around 8e9; W2 itself (5 epochs, 8.2e9) about breaks even in a fresh process.
     MIN_WORK = 5e9
 
     #: Hidden activations the kernel knows, by exact type (a subclass may change the maths).
