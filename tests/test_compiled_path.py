@@ -668,3 +668,23 @@ def test_threads_training_at_once_get_what_each_gets_alone(monkeypatch: pytest.M
     for mine, ref in zip(together, alone, strict=True):
         np.testing.assert_array_equal(mine, ref)
     assert _blas_threads() == blas_before
+
+
+def test_a_threading_layer_that_cannot_start_leaves_numpy_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numba
+
+    def broken() -> int:
+        raise ValueError("No threading layer could be loaded.\nHINT: ...")
+
+    monkeypatch.setattr(numba, "get_num_threads", broken)
+    monkeypatch.setattr(_kernels, "_loaded", None)
+    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    X, y = _problem(2)
+    with pytest.warns(RuntimeWarning, match="threading layer could not start.*NUMBA_THREADING"):
+        history = gn.train(
+            gn.mlp([6, 8, 4], "relu", rng=0), gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2
+        )
+    assert history.route == "fast"
+    assert _kernels._load() is None  # decided once: no second warning, no second try

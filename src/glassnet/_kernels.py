@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +55,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 # None: not tried yet; False: numba is missing or unusable; else the compiled kernels.
 _loaded: Any = None
+_parallel_pid: int | None = None  # the process that loaded them (and started numba's threads)
 
 
 def _off() -> bool:
@@ -61,21 +63,40 @@ def _off() -> bool:
 
 
 def _load() -> Any:
-    """The module of compiled kernels (:mod:`glassnet._jitted`), or None without numba."""
-    global _loaded
+    """The module of compiled kernels (:mod:`glassnet._jitted`), or None without numba.
+
+    Also None, with a warning, when numba's threading layer cannot start (the
+    training step has parallel loops): ``NUMBA_THREADING_LAYER`` names a layer
+    that is not installed, say.
+    """
+    global _loaded, _parallel_pid
     if _loaded is None:
         try:
-            from . import _jitted
+            import numba
 
-            _loaded = _jitted
+            from . import _jitted
         except ImportError:  # numba missing, or built for another NumPy
             _loaded = False
+            return None
+        try:
+            numba.get_num_threads()  # starts the threading layer
+        except (ValueError, RuntimeError) as exc:
+            warnings.warn(
+                f"numba's threading layer could not start ({str(exc).splitlines()[0]}); "
+                "glassnet trains on the NumPy path. Unset NUMBA_THREADING_LAYER, or "
+                "install the layer it names, to use the compiled step.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            _loaded = False
+            return None
+        _parallel_pid = os.getpid()
+        _loaded = _jitted
     return _loaded or None
 
 
 _lock = threading.Lock()
 _blas: Any = None  # threadpoolctl's controller of the BLAS libraries, made on first use
-_parallel_pid: int | None = None  # the process that started numba's threads
 
 #: numba threading layers whose idle threads wait spinning, so that a parallel loop a
 #: training step starts within microseconds. The workqueue's sleep: a sharded W2 step
@@ -87,17 +108,15 @@ def parallel_threads() -> int:
     """Threads the sharded training step may use here; 1 where it must not run.
 
     1 when numba's threading layer is the workqueue (slower than one thread
-    for this), and in a child forked from a process that started the threads:
-    GNU OpenMP cannot run a parallel loop there (numba ends such a process).
+    for this), and in a child forked from the process that loaded the kernels
+    and started the threads: GNU OpenMP cannot run a parallel loop there
+    (numba ends such a process).
     """
-    global _parallel_pid
-    if _parallel_pid is not None and _parallel_pid != os.getpid():
+    if _parallel_pid != os.getpid():  # set when the kernels were loaded
         return 1
     import numba
 
-    n = int(numba.get_num_threads())  # starts the threading layer on first use
-    _parallel_pid = os.getpid()
-    return n if numba.threading_layer() in _SPINNING_LAYERS else 1
+    return int(numba.get_num_threads()) if numba.threading_layer() in _SPINNING_LAYERS else 1
 
 
 @contextlib.contextmanager
