@@ -212,8 +212,9 @@ class _CompiledPath:
     choice depends on the call's own sizes only, never on what ran before in the
     process, so a seeded run gives the same numbers every time. On several cores
     each minibatch is split into shards of rows, one a thread (:meth:`shards`);
-    the shard count follows numba's thread count, so machines with other core
-    counts add the gradient's parts in another order (rounding again).
+    the shard count follows numba's thread count (and is 0 in a child forked
+    after numba's threads started), and another count adds the gradient's parts
+    in another order: rounding again.
     """
 
     #: Parameters × samples × epochs from which a run takes the compiled path.
@@ -316,11 +317,19 @@ class _CompiledPath:
     #: two threads on the whole batch.
     MIN_SHARD_ROWS = 64
 
+    #: Most memory the shards' gradient parts (shards × parameters) may take.
+    MAX_PART_BYTES = 256 * 2**20
+
     def shards(self, size: int) -> int:
         """How many shards a batch of ``size`` rows is split into (0: not split)."""
         if size < 2 * self.MIN_SHARD_ROWS:
             return 0
-        k = min(_kernels.parallel_threads(), size // self.MIN_SHARD_ROWS)
+        grads = self.flat.grads
+        k = min(
+            _kernels.parallel_threads(),
+            size // self.MIN_SHARD_ROWS,
+            self.MAX_PART_BYTES // max(grads.nbytes, 1),
+        )
         return k if k >= 2 else 0
 
     #: Rows per block when evaluating validation data (bounds the scratch memory).
@@ -390,7 +399,7 @@ class _CompiledPath:
         else:
             h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
         self.counter[0] = opt.t
-        # Sharded: one run at a time (numba's workqueue), the BLAS single-threaded.
+        # Sharded: the BLAS on one thread under the shards' threads, one such call at a time.
         with _kernels.sharding() if k else contextlib.nullcontext():
             done = self.k.run_batches(
                 X,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -55,7 +56,20 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 # None: not tried yet; False: numba is missing or unusable; else the compiled kernels.
 _loaded: Any = None
-_parallel_pid: int | None = None  # the process that loaded them (and started numba's threads)
+# True in a child forked from a process that had started numba's threads (by glassnet
+# or by anyone): GNU OpenMP cannot run a parallel loop there, numba ends the process.
+_forked_after_threads = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_threads
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and getattr(parallel, "_is_initialized", True):
+        _forked_after_threads = True
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _off() -> bool:
@@ -69,10 +83,14 @@ def _load() -> Any:
     training step has parallel loops): ``NUMBA_THREADING_LAYER`` names a layer
     that is not installed, say.
     """
-    global _loaded, _parallel_pid
+    global _loaded
     if _loaded is None:
         try:
             import numba
+
+            # numba's np.dot calls SciPy's BLAS, loaded on first use: load it now, so
+            # that sharding()'s BLAS controller, made later, sees it.
+            import scipy.linalg.cython_blas  # noqa: F401
 
             from . import _jitted
         except ImportError:  # numba missing, or built for another NumPy
@@ -86,11 +104,10 @@ def _load() -> Any:
                 "glassnet trains on the NumPy path. Unset NUMBA_THREADING_LAYER, or "
                 "install the layer it names, to use the compiled step.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=4,  # _load ← _CompiledPath.build ← train ← the caller
             )
             _loaded = False
             return None
-        _parallel_pid = os.getpid()
         _loaded = _jitted
     return _loaded or None
 
@@ -108,15 +125,20 @@ def parallel_threads() -> int:
     """Threads the sharded training step may use here; 1 where it must not run.
 
     1 when numba's threading layer is the workqueue (slower than one thread
-    for this), and in a child forked from the process that loaded the kernels
-    and started the threads: GNU OpenMP cannot run a parallel loop there
-    (numba ends such a process).
+    for this), and in a child forked from a process that had started numba's
+    threads: GNU OpenMP cannot run a parallel loop there (numba ends such a
+    process). Never more than the CPUs this process may run on.
     """
-    if _parallel_pid != os.getpid():  # set when the kernels were loaded
+    if _forked_after_threads:
         return 1
     import numba
 
-    return int(numba.get_num_threads()) if numba.threading_layer() in _SPINNING_LAYERS else 1
+    if numba.threading_layer() not in _SPINNING_LAYERS:
+        return 1
+    n = int(numba.get_num_threads())
+    if hasattr(os, "sched_getaffinity"):
+        n = min(n, len(os.sched_getaffinity(0)))
+    return n
 
 
 @contextlib.contextmanager
@@ -124,8 +146,10 @@ def sharding() -> Iterator[None]:
     """Hold while the sharded training step runs: one at a time, the BLAS on one thread.
 
     Each shard's thread multiplies its own rows; a threaded BLAS under them would
-    run more threads than cores. The lock keeps two Python threads from starting
-    parallel loops at once. The BLAS limit holds for this call only.
+    run more threads than cores. The limit (threadpoolctl) is process-wide while
+    it holds, for NumPy's BLAS too, and is undone at the end of each call; the lock
+    keeps two glassnet trainings in other Python threads from overlapping their
+    limits (and their parallel loops).
     """
     global _blas
     with _lock:
