@@ -79,9 +79,9 @@ def _split_batches(monkeypatch: pytest.MonkeyPatch, shards: int) -> list[int]:
     sharding = _kernels.sharding
 
     @contextlib.contextmanager
-    def counted() -> Iterator[None]:
-        calls.append(1)
-        with sharding():
+    def counted(threads: int) -> Iterator[None]:
+        calls.append(threads)
+        with sharding(threads):
             yield
 
     monkeypatch.setattr(_kernels, "sharding", counted)
@@ -439,10 +439,11 @@ def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delitem(sys.modules, "glassnet._jitted", raising=False)
     monkeypatch.delattr(gn, "_jitted", raising=False)
     monkeypatch.setattr(_kernels, "_loaded", None)
+    monkeypatch.setattr(_kernels, "_step", None)
     spy = Spy(monkeypatch)
     model = gn.mlp([6, 8, 4], "relu", rng=0)
     gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
-    assert spy.calls == 0 and _kernels._loaded is False
+    assert spy.calls == 0 and _kernels._loaded is False and _kernels._step is False
     ref = gn.mlp([6, 8, 4], "relu", rng=0)
     monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", math.inf)
     gn.train(ref, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
@@ -738,9 +739,14 @@ def _blas_threads() -> set[int]:
 def test_sharding_runs_the_blas_on_one_thread_for_the_call_only() -> None:
     blas_threads = _blas_threads
     before = blas_threads()
-    with _kernels.sharding():
+    import numba
+
+    threads = numba.get_num_threads()
+    with _kernels.sharding(1):
         assert blas_threads() == {1}
+        assert numba.get_num_threads() == 1  # no idle numba threads woken either
     assert blas_threads() == before
+    assert numba.get_num_threads() == threads
 
 
 def test_threads_training_at_once_get_what_each_gets_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -784,12 +790,53 @@ def test_a_threading_layer_that_cannot_start_leaves_numpy_with_a_warning(
         raise ValueError("No threading layer could be loaded.\nHINT: ...")
 
     monkeypatch.setattr(numba, "get_num_threads", broken)
-    monkeypatch.setattr(_kernels, "_loaded", None)
+    monkeypatch.setattr(_kernels, "_step", None)
     monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
     X, y = _problem(2)
-    with pytest.warns(RuntimeWarning, match="threading layer could not start.*NUMBA_THREADING"):
+    with pytest.warns(
+        RuntimeWarning, match="threading layer could not start.*NUMBA_THREADING"
+    ) as w:
         history = gn.train(
             gn.mlp([6, 8, 4], "relu", rng=0), gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2
         )
+    assert w[0].filename == __file__  # it points at the caller, not into glassnet
     assert history.route == "fast"
-    assert _kernels._load() is None  # decided once: no second warning, no second try
+    assert _kernels._load_step() is None  # decided once: no second warning, no second try
+    assert _kernels._load() is not None  # the optimizer updates need no threads: still there
+
+
+def test_threads_are_capped_by_the_cpus_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    import numba
+
+    assert _kernels._load_step() is not None
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    assert _kernels.parallel_threads() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert _kernels.parallel_threads() == 1
+
+
+def test_the_optimizer_kernels_alone_start_no_threads(tmp_path: Any) -> None:
+    # Only the training step has parallel loops. A model trained on the NumPy route
+    # with the compiled optimizer update (50k+ parameters) must not start numba's
+    # threading layer: on GNU OpenMP that would end any forked child that runs one.
+    done = _run_script(
+        tmp_path,
+        """
+import numpy as np, glassnet as gn
+from glassnet import _kernels
+X = np.random.default_rng(0).normal(size=(64, 300)); y = (X[:, 0] > 0).astype(int)
+model = gn.mlp([300, 200, 2], "relu", rng=0)
+assert model.flat_params.size >= _kernels.MIN_SIZE
+h = gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=32)
+import numba.np.ufunc.parallel as parallel
+print(h.route, _kernels._loaded is not None and _kernels._loaded is not False,
+      parallel._is_initialized)
+""",
+    )
+    assert done.stdout.split() == ["fast", "True", "False"]

@@ -304,7 +304,7 @@ class _CompiledPath:
             return None
         if work < cls.MIN_WORK or _kernels._off():
             return None
-        kernels = _kernels._load()
+        kernels = _kernels._load_step()
         if kernels is None:
             return None
         opt = cast("SGD | Adam", optimizer)
@@ -400,7 +400,7 @@ class _CompiledPath:
             h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
         self.counter[0] = opt.t
         # Sharded: the BLAS on one thread under the shards' threads, one such call at a time.
-        with _kernels.sharding() if k else contextlib.nullcontext():
+        with _kernels.sharding(k) if k else contextlib.nullcontext():
             done = self.k.run_batches(
                 X,
                 self.fast.labels,

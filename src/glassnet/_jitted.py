@@ -164,7 +164,7 @@ def _times_derivative(
     if n == 0:
         bias_grad[:] = 0
         return
-    zero = np.zeros(1, D.dtype)[0]  # in D's dtype: `slope * 0` would be a float64
+    zero = D.dtype.type(0)  # in D's dtype: `slope * 0` would be a float64
     if code == RELU:
         for r in range(n):
             d = D[r]

@@ -27,6 +27,7 @@ import contextlib
 import os
 import sys
 import threading
+import types
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -56,15 +57,20 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 # None: not tried yet; False: numba is missing or unusable; else the compiled kernels.
 _loaded: Any = None
+# The same for the training step, which also needs numba's threading layer.
+_step: Any = None
 # True in a child forked from a process that had started numba's threads (by glassnet
-# or by anyone): GNU OpenMP cannot run a parallel loop there, numba ends the process.
+# or by anyone) on GNU OpenMP: OpenMP cannot run a parallel loop there, numba ends the
+# process. (TBB is safe across fork; the workqueue never gets a split step.)
 _forked_after_threads = False
 
 
 def _after_fork_in_child() -> None:
     global _forked_after_threads
     parallel = sys.modules.get("numba.np.ufunc.parallel")
-    if parallel is not None and getattr(parallel, "_is_initialized", True):
+    if parallel is None or not getattr(parallel, "_is_initialized", True):
+        return
+    if getattr(parallel, "_threading_layer", None) != "tbb":
         _forked_after_threads = True
 
 
@@ -79,23 +85,50 @@ def _off() -> bool:
 def _load() -> Any:
     """The module of compiled kernels (:mod:`glassnet._jitted`), or None without numba.
 
-    Also None, with a warning, when numba's threading layer cannot start (the
-    training step has parallel loops): ``NUMBA_THREADING_LAYER`` names a layer
-    that is not installed, say.
+    Enough for the optimizer updates; the training step asks :func:`_load_step`.
     """
     global _loaded
     if _loaded is None:
         try:
-            import numba
-
-            # numba's np.dot calls SciPy's BLAS, loaded on first use: load it now, so
-            # that sharding()'s BLAS controller, made later, sees it.
-            import scipy.linalg.cython_blas  # noqa: F401
-
             from . import _jitted
+
+            _loaded = _jitted
         except ImportError:  # numba missing, or built for another NumPy
             _loaded = False
+    return _loaded or None
+
+
+def _outside_glassnet() -> int:
+    """``stacklevel`` for a warning issued here that points at the first caller outside glassnet."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level - 1  # counted from the function that called this one
+
+
+def _load_step() -> Any:
+    """The compiled kernels for the training step, or None where it cannot run.
+
+    The step's kernels have parallel loops, so it starts numba's threading layer
+    (and with it, on GNU OpenMP, the rule that a forked child cannot run
+    parallel loops; the optimizer updates alone never start it). None, with a
+    warning once, when the layer cannot start: ``NUMBA_THREADING_LAYER`` names
+    one that is not installed, say.
+    """
+    global _step
+    if _step is None:
+        kernels = _load()
+        if kernels is None:
+            _step = False
             return None
+        import numba
+
+        # numba's np.dot calls SciPy's BLAS, loaded on first use: load it now, so
+        # that sharding()'s BLAS controller, made later, sees it.
+        import scipy.linalg.cython_blas  # noqa: F401
+
         try:
             numba.get_num_threads()  # starts the threading layer
         except (ValueError, RuntimeError) as exc:
@@ -104,12 +137,12 @@ def _load() -> Any:
                 "glassnet trains on the NumPy path. Unset NUMBA_THREADING_LAYER, or "
                 "install the layer it names, to use the compiled step.",
                 RuntimeWarning,
-                stacklevel=4,  # _load ← _CompiledPath.build ← train ← the caller
+                stacklevel=_outside_glassnet() + 1,
             )
-            _loaded = False
+            _step = False
             return None
-        _loaded = _jitted
-    return _loaded or None
+        _step = kernels
+    return _step or None
 
 
 _lock = threading.Lock()
@@ -126,39 +159,49 @@ def parallel_threads() -> int:
 
     1 when numba's threading layer is the workqueue (slower than one thread
     for this), and in a child forked from a process that had started numba's
-    threads: GNU OpenMP cannot run a parallel loop there (numba ends such a
-    process). Never more than the CPUs this process may run on.
+    threads on GNU OpenMP, which cannot run a parallel loop there (numba ends
+    such a process). Not caught: a child that imports glassnet for the first
+    time after such a fork. Never more than the CPUs this process may run on.
     """
     if _forked_after_threads:
         return 1
     import numba
 
+    n = int(numba.get_num_threads())  # starts the threading layer if need be
     if numba.threading_layer() not in _SPINNING_LAYERS:
         return 1
-    n = int(numba.get_num_threads())
     if hasattr(os, "sched_getaffinity"):
         n = min(n, len(os.sched_getaffinity(0)))
     return n
 
 
 @contextlib.contextmanager
-def sharding() -> Iterator[None]:
+def sharding(threads: int) -> Iterator[None]:
     """Hold while the sharded training step runs: one at a time, the BLAS on one thread.
 
     Each shard's thread multiplies its own rows; a threaded BLAS under them would
     run more threads than cores. The limit (threadpoolctl) is process-wide while
     it holds, for NumPy's BLAS too, and is undone at the end of each call; the lock
     keeps two glassnet trainings in other Python threads from overlapping their
-    limits (and their parallel loops).
+    limits (and their parallel loops). numba's loops use ``threads`` threads
+    meanwhile (no idle ones woken beyond the shards).
     """
+    import numba
+
     global _blas
     with _lock:
         if _blas is None:
             from threadpoolctl import ThreadpoolController
 
             _blas = ThreadpoolController()
-        with _blas.limit(limits=1, user_api="blas"):
-            yield
+        before = numba.get_num_threads()
+        most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
+        numba.set_num_threads(max(1, min(threads, most)))
+        try:
+            with _blas.limit(limits=1, user_api="blas"):
+                yield
+        finally:
+            numba.set_num_threads(before)
 
 
 def available() -> bool:
