@@ -840,3 +840,18 @@ print(h.route, _kernels._loaded is not None and _kernels._loaded is not False,
 """,
     )
     assert done.stdout.split() == ["fast", "True", "False"]
+
+
+def test_numbas_thread_count_is_the_budget() -> None:
+    # NUMBA_NUM_THREADS (which joblib's workers set to their share of the cores) or
+    # numba.set_num_threads bound the split: one thread, no split.
+    import numba
+
+    assert _kernels._load_step() is not None
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        assert _kernels.parallel_threads() == 1
+        assert _fastpath._CompiledPath.shards(_path_with(1000), 4096) == 0
+    finally:
+        numba.set_num_threads(before)
