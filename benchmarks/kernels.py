@@ -5,7 +5,8 @@ Run from the repository root (needs numba: ``pip install -e '.[fast]'``)::
     python -m benchmarks.kernels            # W2's and W3's networks, float32, Adam
     python -m benchmarks.kernels --rounds 9
 
-Both paths run in one process, alternating, and the report gives medians. The
+Both paths run in one process, alternating, each timed run after the harness's
+settle pause (``benchmarks.run.SETTLE_S``), and the report gives medians. The
 optimizer columns time ``Adam._step_flat`` alone (NumPy passes against the
 compiled update); the training-step columns time a whole epoch of
 ``glassnet.train`` (NumPy fast path against the compiled step,
@@ -28,6 +29,8 @@ import glassnet as gn
 from glassnet import _kernels
 from glassnet._fastpath import _CompiledPath
 from glassnet.train import _FlatView
+
+from .run import SETTLE_S
 
 NETWORKS = {"W2": [20, 128, 128, 10], "W3": [784, 512, 512, 10]}
 BATCH = {"W2": 256, "W3": 512}
@@ -69,6 +72,7 @@ def training_step(name: str, n: int, rounds: int) -> tuple[float, float]:
             _kernels.MIN_SIZE = 0 if compiled else OFF
             _CompiledPath.MIN_WORK = 0.0 if compiled else float(OFF) ** 2
             model = gn.mlp(sizes, "relu", rng=0, dtype=np.float32)
+            time.sleep(SETTLE_S)  # no run pays for the previous one's spinning BLAS threads
             t = time.perf_counter()
             loss = gn.SoftmaxCrossEntropy()
             gn.train(model, loss, gn.Adam(), X, y, epochs=1, batch_size=BATCH[name], rng=0)

@@ -270,6 +270,7 @@ class _CompiledPath:
         self.no_rows = np.empty(0, dtype=np.intp)
         self.work: Array = np.empty((1, 0), dtype=flat.params.dtype)
         self.part: Array = np.empty((0, flat.params.size), dtype=flat.params.dtype)
+        self.split = 0  # the shard count of the last run() call
         self.eval_work: Array = np.empty(0, dtype=flat.params.dtype)
         self.stats = np.empty((0, 2))
         self.hyper = np.zeros(5)
@@ -351,7 +352,10 @@ class _CompiledPath:
         need = 2 * size * int(self.layout[:, 2].max())
         if self.eval_work.size < need:
             self.eval_work = np.empty(need, dtype=X.dtype)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # After split steps, on one BLAS thread too: a threaded BLAS would leave its
+        # worker spinning for ~0.1 s, on a core the next epoch's shards need.
+        split = _kernels.sharding(self.split) if self.split else contextlib.nullcontext()
+        with split, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             total, correct, finite = self.k.evaluate_rows(
                 X,
                 labels,
@@ -376,7 +380,7 @@ class _CompiledPath:
         norm (its stats are filled, its update was not applied).
         """
         X = self.fast.Xa
-        k = self.shards(size)
+        k = self.split = self.shards(size)
         cap = -(-size // k) if k else size  # rows a shard may hold
         if self.work.shape[0] != max(k, 1) or self.work.shape[1] < cap * self.row_work:
             self.work = np.empty((max(k, 1), cap * self.row_work), dtype=X.dtype)
