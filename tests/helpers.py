@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -31,3 +34,16 @@ class Terminal(io.StringIO):
 def agreements(text: str) -> list[float]:
     """The differences between the two gradient routes that an explain rendering prints."""
     return [float(m) for m in re.findall(r"between the routes = ([0-9.e+-]+) <", text)]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (this environment plus ``env``); fail on a bad exit."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done

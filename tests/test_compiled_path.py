@@ -15,7 +15,6 @@ import math
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from sklearn.datasets import make_classification
 import glassnet as gn
 from glassnet import _fastpath, _kernels
 from glassnet.train import _CHUNK
-from helpers import needs_numba
+from helpers import needs_numba, run_python
 
 pytestmark = needs_numba
 
@@ -42,6 +41,8 @@ OPTIMIZERS: dict[str, Any] = {
     "adam-wd": lambda: gn.Adam(0.01, weight_decay=1e-2),
     "adamw": lambda: gn.AdamW(0.01, weight_decay=1e-2),
 }
+# The environment a test's fresh interpreter needs for the compiled path.
+NUMBA_ON = {_kernels.ENV_OFF: ""}
 # float32: rounding differences of the two routes grow a little with every step.
 TOL = {np.float64: {"rtol": 1e-9, "atol": 1e-12}, np.float32: {"rtol": 2e-4, "atol": 2e-5}}
 
@@ -80,7 +81,8 @@ def _split_batches(monkeypatch: pytest.MonkeyPatch, shards: int) -> list[int]:
 
     @contextlib.contextmanager
     def counted(threads: int) -> Iterator[None]:
-        calls.append(threads)
+        if threads:  # an unsplit call holds nothing
+            calls.append(threads)
         with sharding(threads):
             yield
 
@@ -630,18 +632,6 @@ def test_a_forked_child_does_not_start_parallel_loops(monkeypatch: pytest.Monkey
     assert _fastpath._CompiledPath.shards(_path_with(1000), 4096) == 0
 
 
-def _run_script(tmp_path: Any, text: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run ``text`` in a fresh interpreter (numba on, ``env`` added); fail on a bad exit."""
-    script = tmp_path / "script.py"
-    script.write_text(text)
-    full = {k: v for k, v in os.environ.items() if k != _kernels.ENV_OFF} | env
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=full
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
 _FORK_SCRIPT = """
 import os, sys, numba, numpy as np, glassnet as gn
 from glassnet import _fastpath, _kernels
@@ -680,27 +670,24 @@ print(layer, threads, os.waitstatus_to_exitcode(status))
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.parametrize("starter", ["glassnet", "another-library"])
-def test_training_in_a_forked_child_after_numba_threads_started(
-    starter: str, tmp_path: Any
-) -> None:
+def test_training_in_a_forked_child_after_numba_threads_started(starter: str) -> None:
     # The real thing, in a fresh interpreter with two numba threads: numba's threads
     # start (glassnet's sharded step, or another library's parallel loop), the
     # process forks, the child trains. Under GNU OpenMP a parallel loop in the child
     # would end it (numba's "Terminating: fork() called from a process already using
     # GNU OpenMP"); the child trains on one thread instead.
     script = _FORK_SCRIPT.replace("sys.argv[1]", repr(starter))
-    done = _run_script(tmp_path, script, NUMBA_NUM_THREADS="2")
+    done = run_python(script, NUMBA_NUM_THREADS="2", **NUMBA_ON)
     layer, threads, child = done.stdout.split()
     if starter == "glassnet" and layer in _kernels._SPINNING_LAYERS:
         assert threads == "2"  # the parent did split its batches
     assert child == "0", done.stdout + done.stderr
 
 
-def test_the_split_step_sees_every_blas_on_one_thread(tmp_path: Any) -> None:
+def test_the_split_step_sees_every_blas_on_one_thread() -> None:
     # In a process that has imported nothing but glassnet: numba's products go
     # through SciPy's BLAS, which must be held at one thread too.
-    done = _run_script(
-        tmp_path,
+    done = run_python(
         """
 import sys, numpy as np, glassnet as gn
 from glassnet import _fastpath, _kernels
@@ -726,6 +713,7 @@ assert len(seen) == 3 and all(threads == 1 for call in seen for _, threads in ca
 # every BLAS in the process by now (SciPy's, which numba calls, included) was held at 1
 assert all(sorted(prefix for prefix, _ in call) == sorted(loaded) for call in seen), seen
 """,
+        **NUMBA_ON,
     )
     assert done.stdout.startswith("3 ")
 
@@ -821,12 +809,11 @@ def test_threads_are_capped_by_the_cpus_this_process_may_use(
     assert _kernels.parallel_threads() == 1
 
 
-def test_the_optimizer_kernels_alone_start_no_threads(tmp_path: Any) -> None:
+def test_the_optimizer_kernels_alone_start_no_threads() -> None:
     # Only the training step has parallel loops. A model trained on the NumPy route
     # with the compiled optimizer update (50k+ parameters) must not start numba's
     # threading layer: on GNU OpenMP that would end any forked child that runs one.
-    done = _run_script(
-        tmp_path,
+    done = run_python(
         """
 import numpy as np, glassnet as gn
 from glassnet import _kernels
@@ -838,6 +825,7 @@ import numba.np.ufunc.parallel as parallel
 print(h.route, _kernels._loaded is not None and _kernels._loaded is not False,
       parallel._is_initialized)
 """,
+        **NUMBA_ON,
     )
     assert done.stdout.split() == ["fast", "True", "False"]
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from helpers import run_python
 
 
 def test_import_glassnet_does_not_import_sklearn() -> None:
@@ -17,8 +16,7 @@ def test_import_glassnet_does_not_import_sklearn() -> None:
         "from glassnet import MLPClassifier\n"
         "assert MLPClassifier is cls\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    run_python(code)
 
 
 def test_unknown_attribute_still_raises() -> None:

@@ -7,7 +7,6 @@ lowered to 0 to send small test vectors through the kernel.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from typing import Any
 
@@ -18,7 +17,7 @@ from sklearn.datasets import make_classification
 import glassnet as gn
 from glassnet import _kernels
 from glassnet.train import _FlatView
-from helpers import needs_numba
+from helpers import needs_numba, run_python
 
 OPTIMIZERS = {
     "sgd": lambda: gn.SGD(0.3),
@@ -194,8 +193,7 @@ def test_import_and_small_models_do_not_import_numba() -> None:
         "    gn.train(gn.mlp([2, 32, 2], rng=0), gn.SoftmaxCrossEntropy(), opt, X, y, epochs=2)\n"
         "assert 'numba' not in sys.modules, 'a small model imported numba'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    run_python(code)
 
 
 @needs_numba

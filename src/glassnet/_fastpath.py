@@ -18,7 +18,6 @@ the compiled route against the NumPy one, to rounding.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -270,7 +269,8 @@ class _CompiledPath:
         self.no_rows = np.empty(0, dtype=np.intp)
         self.work: Array = np.empty((1, 0), dtype=flat.params.dtype)
         self.part: Array = np.empty((0, flat.params.size), dtype=flat.params.dtype)
-        self.split = 0  # the shard count of the last run() call
+        self.split = 0  # the shard count for batches of split_size rows
+        self.split_size = 0
         self.eval_work: Array = np.empty(0, dtype=flat.params.dtype)
         self.stats = np.empty((0, 2))
         self.hyper = np.zeros(5)
@@ -354,8 +354,10 @@ class _CompiledPath:
             self.eval_work = np.empty(need, dtype=X.dtype)
         # After split steps, on one BLAS thread too: a threaded BLAS would leave its
         # worker spinning for ~0.1 s, on a core the next epoch's shards need.
-        split = _kernels.sharding(self.split) if self.split else contextlib.nullcontext()
-        with split, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            _kernels.sharding(self.split),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             total, correct, finite = self.k.evaluate_rows(
                 X,
                 labels,
@@ -380,7 +382,9 @@ class _CompiledPath:
         norm (its stats are filled, its update was not applied).
         """
         X = self.fast.Xa
-        k = self.split = self.shards(size)
+        if size != self.split_size:  # a run's batches keep their size: decide once
+            self.split, self.split_size = self.shards(size), size
+        k = self.split
         cap = -(-size // k) if k else size  # rows a shard may hold
         if self.work.shape[0] != max(k, 1) or self.work.shape[1] < cap * self.row_work:
             self.work = np.empty((max(k, 1), cap * self.row_work), dtype=X.dtype)
@@ -404,7 +408,7 @@ class _CompiledPath:
             h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
         self.counter[0] = opt.t
         # Sharded: the BLAS on one thread under the shards' threads, one such call at a time.
-        with _kernels.sharding(k) if k else contextlib.nullcontext():
+        with _kernels.sharding(k):
             done = self.k.run_batches(
                 X,
                 self.fast.labels,

@@ -184,8 +184,12 @@ def sharding(threads: int) -> Iterator[None]:
     it holds, for NumPy's BLAS too, and is undone at the end of each call; the lock
     keeps two glassnet trainings in other Python threads from overlapping their
     limits (and their parallel loops). numba's loops use ``threads`` threads
-    meanwhile (no idle ones woken beyond the shards).
+    meanwhile (no idle ones woken beyond the shards). ``threads=0``: an unsplit
+    run, nothing to hold.
     """
+    if not threads:
+        yield
+        return
     import numba
 
     global _blas
