@@ -16,7 +16,7 @@ from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 
-from glassnet import Callback, MLPClassifier, TrainState, log_softmax
+from glassnet import Callback, MLPClassifier, TrainingDivergedError, TrainState, log_softmax
 from helpers import Terminal
 
 
@@ -701,3 +701,13 @@ def test_export_with_validation_curves_and_no_feature_names(rng: np.random.Gener
     assert restored.best_validation_score_ == clf.best_validation_score_
     assert restored.n_iter_no_change == np.inf
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore:X holds values as large as")
+def test_lbfgs_on_logits_that_overflow_reports_a_divergence() -> None:
+    # Huge features overflow the logits: L-BFGS reports a TrainingDivergedError (the
+    # estimator then keeps the last good weights), not the loss's ValueError.
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    est = MLPClassifier(solver="lbfgs", activation="relu", max_iter=50, random_state=0)
+    with pytest.raises(TrainingDivergedError, match="L-BFGS met a non-finite loss"):
+        est.fit(X * 1e154, y)

@@ -32,12 +32,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import functional as F
 from .callbacks import ProgressBar
 from .checkpoint import Checkpoint, ResumedState, resume
+from .data import _check_sample_weight as _check_weights
 from .data import _refuse_bad_values, check_features
 from .exceptions import ModelFileError, TrainingDivergedError
 from .layers import Dense, Sequential, mlp
 from .losses import SoftmaxCrossEntropy
 from .optim import SGD, Adam, AdamW, Optimizer
-from .train import Callback, TrainState, evaluate, train
+from .train import Callback, TrainState, _loss_of, evaluate, train
 
 __all__ = ["MLPClassifier"]
 
@@ -71,29 +72,16 @@ def _py(values: Any) -> Any:
 
 
 def _check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> Array | None:
-    """Validate ``sample_weight``: one finite, non-negative weight per sample, not all zero."""
+    """Validate ``sample_weight``: one finite, non-negative weight per sample, not all zero.
+
+    A single number weighs every sample alike (scikit-learn's rule).
+    """
     if sample_weight is None:
         return None
-    try:
-        w = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "sample_weight must hold real numbers, one per sample; got "
-            f"{type(sample_weight).__name__}. Pass a 1-D float array."
-        ) from None
+    w = np.asarray(sample_weight)
     if w.ndim == 0:
-        w = np.full(n_samples, float(w))
-    if w.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample of X; "
-            f"got shape {w.shape}. Pass a 1-D array as long as X."
-        )
-    _refuse_bad_values(
-        w,
-        "sample_weight",
-        "Weights must be finite and >= 0; give a sample weight 0 to leave it out.",
-        negative=True,
-    )
+        w = np.full(n_samples, w)
+    w = _check_weights(w, n_samples, dtype=np.float64)
     if not np.any(w > 0):
         raise ValueError(
             "sample_weight is zero for every sample: at least one weight must be "
@@ -1525,16 +1513,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             # The loss and gradient of sklearn's lbfgs objective on the flat vector.
             model.flat_params[...] = theta
             with np.errstate(over="ignore", invalid="ignore"):
-                value = loss.forward(model.forward(X), y, sw)
-                model.backward(loss.backward())
-                for k in weights:
-                    W = params[k]
-                    value += 0.5 * alpha * float(np.vdot(W, W)) / denominator
-                    grads[k] += (alpha / denominator) * W
-            if not (math.isfinite(value) and np.all(np.isfinite(model.flat_grads))):
+                value = _loss_of(loss, model.forward(X), y, sw)
+                if value is not None:
+                    model.backward(loss.backward())
+                    for k in weights:
+                        W = params[k]
+                        value += 0.5 * alpha * float(np.vdot(W, W)) / denominator
+                        grads[k] += (alpha / denominator) * W
+            if value is None or not (
+                math.isfinite(value) and np.all(np.isfinite(model.flat_grads))
+            ):
                 raise TrainingDivergedError(
-                    f"L-BFGS met a non-finite loss ({value!r}) or gradient. Scale the features "
-                    "(StandardScaler) or raise alpha."
+                    f"L-BFGS met a non-finite loss ({math.nan if value is None else value!r}) "
+                    "or gradient. Scale the features (StandardScaler) or raise alpha."
                 )
             return value, model.flat_grads.astype(np.float64)
 

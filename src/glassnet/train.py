@@ -346,12 +346,24 @@ def _readable_step(
     logits = model.forward(Xb)
     m = int(logits.shape[0])
     B = float(m) if wb is None else float(np.sum(wb))
-    if not np.all(np.isfinite(logits)):  # train()'s guard reports the divergence
+    value = _loss_of(loss, logits, yb, wb)
+    if value is None:  # train()'s guard reports the divergence
         return math.nan, 0, m, B, int(logits.shape[-1])
-    value = loss.forward(logits, yb, wb)
     model.backward(loss.backward())
     n_correct = int(np.count_nonzero(np.argmax(logits, axis=1) == _labels_of(yb)))
     return value, n_correct, m, B, int(logits.shape[1])
+
+
+def _loss_of(loss: Any, logits: Array, y: Any, w: Array | None) -> float | None:
+    """``loss.forward(logits, y, w)``, or None where the logits are not all finite.
+
+    The losses refuse non-finite logits with a ValueError; a training loop
+    (this module's, the estimator's L-BFGS objective) instead reports them as
+    a divergence, with its own advice.
+    """
+    if not np.all(np.isfinite(logits)):
+        return None
+    return float(loss.forward(logits, y, w))
 
 
 def _add_l2(
@@ -748,7 +760,6 @@ def train(
                 )
             for cb in callbacks:
                 cb.on_train_end(state)
-            guard.check()  # a Ctrl-C held back during on_train_end
     except KeyboardInterrupt:
         history.interrupted = True
         raise
