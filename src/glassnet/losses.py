@@ -320,14 +320,12 @@ class SoftmaxCrossEntropy:
         pred = ws.get(self, "pred", (n,), dtype=np.intp)
         z.argmax(axis=1, out=pred)  # the method: np.argmax without its Python wrapper
         n_correct = int(np.count_nonzero(pred == labels))
-        if z.flags.c_contiguous:
-            # m_i = max_k z_ik is z[i, argmax_i]: read it where argmax found it
-            # (one gather at i·k + argmax_i in the ravel, not a short-axis reduction).
-            at = ws.get(self, "at", (n,), dtype=np.intp)
-            np.add(ws.row_starts(n, k), pred, out=at)
-            z.take(at, out=row)
-        else:
-            z.max(axis=1, out=row)
+        # m_i = max_k z_ik is z[i, argmax_i]: read it where argmax found it (one gather
+        # at i·k + argmax_i of the row-major ravel, whatever z's layout; not a
+        # short-axis reduction).
+        at = ws.get(self, "at", (n,), dtype=np.intp)
+        np.add(ws.row_starts(n, k), pred, out=at)
+        z.take(at, out=row)
         z -= row[:, None]  # z - m: every exponent ≤ 0
         picked = float(np.vdot(z, T))  # Σ_i (z_iy - m_i)
         np.exp(z, out=z)
