@@ -10,7 +10,7 @@ settle pause (``benchmarks.run.SETTLE_S``), and the report gives medians. The
 optimizer columns time ``Adam._step_flat`` alone (NumPy passes against the
 compiled update); the training-step columns time a whole epoch of
 ``glassnet.train`` (NumPy fast path against the compiled step,
-``glassnet._jitted.run_batches``). The one-time cost (importing numba, loading or
+``glassnet.fast.jitted.run_batches``). The one-time cost (importing numba, loading or
 compiling the cached code) is printed separately: run it twice to see the
 cached figure.
 """
@@ -26,9 +26,8 @@ import time
 import numpy as np
 
 import glassnet as gn
-from glassnet import _kernels
-from glassnet._fastpath import _CompiledPath
-from glassnet.train import _FlatView
+from glassnet.fast import kernels as _kernels
+from glassnet.fast.paths import _CompiledPath, _FlatView
 
 from .run import SETTLE_S
 
@@ -85,9 +84,9 @@ def one_time_cost() -> str:
     """Import numba and make the first compiled Adam call and training step, in a fresh process."""
     code = (
         "import time, numpy as np, glassnet as gn\n"
-        "from glassnet._fastpath import _CompiledPath\n"
+        "from glassnet.fast.paths import _CompiledPath\n"
         "t = time.perf_counter()\n"
-        "from glassnet import _kernels\n"
+        "from glassnet.fast import kernels as _kernels\n"
         "k = _kernels._load()\n"
         "a = [np.ones(8, np.float32) for _ in range(4)]\n"
         "k.adam(*a, *[np.float32(0.5)] * 8)\n"

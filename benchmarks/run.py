@@ -341,8 +341,8 @@ def machine_info() -> dict[str, Any]:
     for mod in ("torch", "jax", "glassnet"):
         m = peers.optional(mod)
         info[mod] = getattr(m, "__version__", "?") if m is not None else "not installed"
-    from glassnet import _kernels
-    from glassnet._fastpath import _CompiledPath
+    from glassnet.fast import kernels as _kernels
+    from glassnet.fast.paths import _CompiledPath
 
     if _kernels.available():
         import numba
@@ -479,7 +479,7 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
                 lines.append(f"| {peer} | {rec.get('skipped') or rec.get('error')} | — | — | — |")
         lines.append("")
     if plots:
-        from glassnet._fastpath import _CompiledPath
+        from glassnet.fast.paths import _CompiledPath
 
         lines += [
             "## Scaling",
@@ -708,7 +708,8 @@ def load_compiled() -> float | None:
     split over the threads (so numba's threading layer and the BLAS controller
     start here too).
     """
-    from glassnet import _fastpath, _kernels
+    from glassnet.fast import kernels as _kernels
+    from glassnet.fast import paths as _fastpath
 
     if not _kernels.available():
         return None

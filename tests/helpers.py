@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from glassnet import _kernels
+from glassnet.fast import kernels as _kernels
 
 needs_numba = pytest.mark.skipif(
     importlib.util.find_spec("numba") is None or _kernels._off(),

@@ -31,7 +31,7 @@ from glassnet import (
     mlp,
     train,
 )
-from glassnet.optim import Adam
+from glassnet.core.optim import Adam
 
 
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:

@@ -9,12 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .callbacks import BoundarySnapshots, ProgressBar, Snapshot
-from .checkpoint import Checkpoint, ResumedState, resume
-from .data import minibatches, one_hot
-from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
-from .explain import Derivation, derive
-from .functional import (
+from .core.data import minibatches, one_hot
+from .core.functional import (
     log_softmax,
     logsumexp,
     softmax,
@@ -22,9 +18,7 @@ from .functional import (
     softmax_jvp,
     softmax_vjp,
 )
-from .gradcheck import GradientCheck, check_gradients
-from .io import load, save
-from .layers import (
+from .core.layers import (
     Dense,
     Identity,
     Layer,
@@ -36,10 +30,17 @@ from .layers import (
     Tanh,
     mlp,
 )
-from .losses import CrossEntropy, SoftmaxCrossEntropy
-from .optim import SGD, Adam, AdamW, Optimizer
-from .plotting import plot_decision_boundary, plot_history, save_animation
-from .train import Callback, EarlyStopping, History, TrainState, evaluate, train
+from .core.losses import CrossEntropy, SoftmaxCrossEntropy
+from .core.optim import SGD, Adam, AdamW, Optimizer
+from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
+from .persist.checkpoint import Checkpoint, ResumedState, resume
+from .teach.explain import Derivation, derive
+from .teach.gradcheck import GradientCheck, check_gradients
+from .training.loop import evaluate, train
+from .training.progress import ProgressBar
+from .training.state import Callback, EarlyStopping, History, TrainState
+from .viz.plotting import plot_decision_boundary, plot_history, save_animation
+from .viz.snapshots import BoundarySnapshots, Snapshot
 
 __all__ = [
     "SGD",
@@ -95,16 +96,25 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .estimator import MLPClassifier
+    from .estimator.classifier import MLPClassifier
+    from .estimator.modelfile import load, save
+
+# Imported on first use: the estimator brings in scikit-learn (and SciPy), which
+# roughly sextuples the memory of ``import glassnet`` for users of the layers and
+# the training loop alone. Model files rebuild the estimator, so they wait too.
+_LAZY = {
+    "MLPClassifier": ".estimator.classifier",
+    "load": ".estimator.modelfile",
+    "save": ".estimator.modelfile",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The estimator is imported on first use: it brings in scikit-learn (and
-    # SciPy), which roughly sextuples the memory of ``import glassnet`` for
-    # users of the layers and the training loop alone.
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        globals()["MLPClassifier"] = MLPClassifier
-        return MLPClassifier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..datasets import Data
+    from ..teach.datasets import Data
 
 __all__ = [
     "UserError",
@@ -100,7 +100,7 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
 
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
     """Flags shared by every command that builds a network on a 2-D dataset."""
-    from ..datasets import DATASETS
+    from ..teach.datasets import DATASETS
 
     data = p.add_argument_group("data")
     data.add_argument(
@@ -143,7 +143,7 @@ def load_dataset(args: argparse.Namespace) -> Data:
     A ``ValueError`` from the generator (a bad ``--noise``, say) becomes a
     :class:`UserError` with the same message.
     """
-    from ..datasets import make_dataset
+    from ..teach.datasets import make_dataset
 
     try:
         return make_dataset(args.dataset, args.n_samples, args.noise, args.seed)

@@ -88,10 +88,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def _network_logits(args: argparse.Namespace) -> tuple[np.ndarray, int, str]:
     """Train the network on the dataset and return one sample's logits and label."""
-    from ..layers import mlp
-    from ..losses import SoftmaxCrossEntropy
-    from ..optim import Adam
-    from ..train import train
+    from ..core.layers import mlp
+    from ..core.losses import SoftmaxCrossEntropy
+    from ..core.optim import Adam
+    from ..training.loop import train
 
     X, y = load_dataset(args)
     if not -len(X) <= args.sample < len(X):
@@ -130,7 +130,7 @@ def _write(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print both derivations; return 0 when every route agrees, else 1."""
-    from ..explain import derive, render
+    from ..teach.explain import derive, render
 
     if args.logits is not None:
         z = np.asarray(args.logits, dtype=np.float64)

@@ -55,10 +55,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Print the per-parameter table; return 0 when every error is within the threshold."""
-    from ..explain import table
-    from ..gradcheck import check_gradients
-    from ..layers import mlp
-    from ..losses import SoftmaxCrossEntropy
+    from ..core.layers import mlp
+    from ..core.losses import SoftmaxCrossEntropy
+    from ..teach.explain import table
+    from ..teach.gradcheck import check_gradients
 
     if args.samples > args.n_samples:
         raise UserError(

@@ -157,9 +157,9 @@ def format_predictions(classes: np.ndarray, proba: np.ndarray) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, predict the CSV, write the predictions; return the exit status."""
-    from .._files import atomic_write
+    from ..estimator.modelfile import load
     from ..exceptions import ModelFileError
-    from ..io import load
+    from ..persist.files import atomic_write
 
     try:
         model = load(args.model)

@@ -128,7 +128,7 @@ def _check_writable(path: str, flag: str) -> None:
 
 
 def _save_model(clf: Any, path: str) -> None:
-    from ..io import save
+    from ..estimator.modelfile import save
 
     with reporting_write_errors(path, "model"):
         save(clf, path)
@@ -137,7 +137,7 @@ def _save_model(clf: Any, path: str) -> None:
 def _save(fig: Any, path: str, what: str) -> None:
     import matplotlib.pyplot as plt
 
-    from ..plotting import save_figure
+    from ..viz.plotting import save_figure
 
     try:
         with reporting_write_errors(path, what):
@@ -154,9 +154,10 @@ def run(args: argparse.Namespace) -> int:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
 
-    from ..callbacks import BoundarySnapshots, ProgressBar
-    from ..estimator import MLPClassifier
-    from ..functional import log_softmax
+    from ..core.functional import log_softmax
+    from ..estimator.classifier import MLPClassifier
+    from ..training.progress import ProgressBar
+    from ..viz.snapshots import BoundarySnapshots
 
     X, y = load_dataset(args)
     try:
@@ -259,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_decision_boundary, plot_history, save_animation
+    from ..viz.plotting import plot_decision_boundary, plot_history, save_animation
 
     if args.out:
         fig, ax = plt.subplots(figsize=(7, 5.5))

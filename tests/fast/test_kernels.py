@@ -1,0 +1,206 @@
+"""The optional compiled optimizer kernels (numba) compute what the NumPy path computes.
+
+Both paths are always tested: the NumPy path everywhere, the compiled one wherever
+numba imports (the ``test`` extra installs it, so CI runs these). ``MIN_SIZE`` is
+lowered to 0 to send small test vectors through the kernel.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import glassnet as gn
+from glassnet.fast import kernels as _kernels
+from glassnet.fast.paths import _FlatView
+from helpers import needs_numba, run_python
+
+OPTIMIZERS = {
+    "sgd": lambda: gn.SGD(0.3),
+    "sgd-wd": lambda: gn.SGD(0.3, weight_decay=1e-2),
+    "momentum": lambda: gn.SGD(0.1, momentum=0.9),
+    "momentum-wd": lambda: gn.SGD(0.1, momentum=0.9, weight_decay=1e-2),
+    "nesterov": lambda: gn.SGD(0.1, momentum=0.9, nesterov=True),
+    "nesterov-wd": lambda: gn.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+    "adam": lambda: gn.Adam(0.01),
+    "adam-l2": lambda: gn.Adam(0.01, weight_decay=1e-2),
+    "adamw": lambda: gn.AdamW(0.01),
+    "adamw-0": lambda: gn.AdamW(0.01, weight_decay=0.0),
+}
+RTOL = {np.float32: 1e-6, np.float64: 1e-12}
+
+
+def _kernel_results(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What ``kernels_for`` returns from now on, one entry a call.
+
+    ``_kernels._loaded`` is cached for the whole session, so it cannot tell whether
+    this test's update went through the compiled kernel; a non-None entry here can.
+    """
+    results: list[Any] = []
+    real = _kernels.kernels_for
+
+    def recording(*arrays: np.ndarray) -> Any:
+        results.append(real(*arrays))
+        return results[-1]
+
+    monkeypatch.setattr(_kernels, "kernels_for", recording)
+    return results
+
+
+def _steps(
+    make: object, dtype: type, compiled: bool, rng_seed: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[gn.Sequential, gn.Optimizer]:
+    """Five flat steps of a fresh optimizer on a small model, through the chosen path."""
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 0 if compiled else 10**12)
+    rng = np.random.default_rng(rng_seed)
+    model = gn.mlp([7, 16, 3], rng=0, dtype=dtype)
+    opt = make()  # type: ignore[operator]
+    for _ in range(5):
+        model.flat_grads[...] = rng.standard_normal(model.flat_grads.shape)
+        flat = _FlatView.of(model, model.parameters(), model.gradients())
+        assert flat is not None
+        opt._step_flat(model.parameters(), model.gradients(), flat)
+    return model, opt
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_compiled_and_numpy_updates_agree(
+    opt: str, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used = _kernel_results(monkeypatch)
+    fast_model, fast_opt = _steps(OPTIMIZERS[opt], dtype, True, 1, monkeypatch)
+    assert _kernels._loaded, "the compiled kernel was not used"
+    assert any(k is not None for k in used), "the compiled kernel was not used"
+    used.clear()
+    ref_model, ref_opt = _steps(OPTIMIZERS[opt], dtype, False, 1, monkeypatch)
+    assert all(k is None for k in used), "the reference run used the compiled kernel"
+    assert fast_model.flat_params.dtype == dtype
+    np.testing.assert_allclose(
+        fast_model.flat_params, ref_model.flat_params, rtol=RTOL[dtype], atol=0
+    )
+    assert fast_opt.t == ref_opt.t == 5
+    # Same state, keyed by parameter name, as views into the one flat vector per slot.
+    assert fast_opt.state.keys() == ref_opt.state.keys()
+    if opt not in ("sgd", "sgd-wd"):  # plain SGD keeps no state
+        assert fast_opt.state.keys() == fast_model.parameters().keys()
+    for name, slots in ref_opt.state.items():
+        assert slots.keys() == fast_opt.state[name].keys()
+        for key, ref in slots.items():
+            got = fast_opt.state[name][key]
+            np.testing.assert_allclose(got, ref, rtol=RTOL[dtype], atol=1e-30)
+            assert got.base is not None and got.base is fast_opt._flat[key][0]
+
+
+@needs_numba
+@pytest.mark.parametrize("opt", ["momentum", "adam", "adamw"])
+def test_training_with_the_kernel_matches_and_checkpoints(
+    opt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = make_classification(120, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    results = []
+    used = _kernel_results(monkeypatch)
+    for compiled in (True, False):
+        monkeypatch.setattr(_kernels, "MIN_SIZE", 0 if compiled else 10**12)
+        used.clear()
+        model = gn.mlp([6, 10, 3], "relu", rng=0, dtype=np.float32)
+        optimizer = OPTIMIZERS[opt]()
+        gn.train(model, gn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=3, batch_size=40, rng=0)
+        results.append((model.flat_params.copy(), optimizer.state_dict()))
+        if compiled:
+            assert any(k is not None for k in used), "the compiled kernel was not used"
+        else:
+            assert all(k is None for k in used), "the reference run used the compiled kernel"
+    (fast, fast_state), (ref, ref_state) = results
+    np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)
+    assert fast_state["t"] == ref_state["t"] == 9
+    # A checkpoint taken on the compiled path resumes on the NumPy path, and back.
+    for resume_compiled in (False, True):
+        monkeypatch.setattr(_kernels, "MIN_SIZE", 0 if resume_compiled else 10**12)
+        model = gn.mlp([6, 10, 3], "relu", rng=0, dtype=np.float32)
+        model.flat_params[...] = fast
+        optimizer = OPTIMIZERS[opt]()
+        optimizer.load_state_dict(fast_state)
+        gn.train(model, gn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=1, batch_size=40, rng=1)
+        results.append((model.flat_params.copy(), optimizer.state_dict()))
+    np.testing.assert_allclose(results[2][0], results[3][0], rtol=1e-6, atol=1e-7)
+
+
+@needs_numba
+def test_a_subclass_decay_rule_keeps_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    class DoubleGrad(gn.Adam):
+        def _decay(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+            return 2 * g
+
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
+    model, _ = _steps(DoubleGrad, np.float64, True, 2, monkeypatch)
+    ref_model = gn.mlp([7, 16, 3], rng=0)
+    ref_opt = DoubleGrad()
+    rng = np.random.default_rng(2)
+    for _ in range(5):  # the per-array rule, which calls the subclass's _decay
+        ref_model.flat_grads[...] = rng.standard_normal(ref_model.flat_grads.shape)
+        ref_opt.step(ref_model.parameters(), ref_model.gradients())
+    np.testing.assert_allclose(model.flat_params, ref_model.flat_params, rtol=1e-12)
+
+
+def test_dispatch_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    big = np.zeros(_kernels.MIN_SIZE, np.float32)
+    small = np.zeros(_kernels.MIN_SIZE - 1, np.float32)
+    assert _kernels.kernels_for(small, small) is None  # small: numba is not even tried
+    monkeypatch.setenv(_kernels.ENV_OFF, "1")
+    assert _kernels.kernels_for(big, big) is None
+    assert not _kernels.available()
+    monkeypatch.setenv(_kernels.ENV_OFF, "0")
+    monkeypatch.setattr(_kernels, "_loaded", False)  # as if numba were missing
+    assert _kernels.kernels_for(big, big) is None
+    monkeypatch.setattr(_kernels, "_loaded", "kernels")  # as if loaded
+    assert _kernels.kernels_for(big, big) == "kernels"
+    assert _kernels.kernels_for(big.astype(np.float16), big.astype(np.float16)) is None
+    assert _kernels.kernels_for(big, big.astype(np.float64)) is None
+    assert _kernels.kernels_for(big, np.zeros(2 * big.size, np.float32)[::2]) is None
+
+
+@pytest.mark.parametrize("opt", ["nesterov-wd", "adam-l2", "adamw"])
+def test_without_numba_the_numpy_path_runs(opt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(_kernels.ENV_OFF, raising=False)
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    monkeypatch.delitem(sys.modules, "glassnet.fast.jitted", raising=False)  # loaded earlier
+    monkeypatch.delattr("glassnet.fast.jitted", raising=False)
+    monkeypatch.setattr(_kernels, "_loaded", None)
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
+    model, _ = _steps(OPTIMIZERS[opt], np.float64, True, 3, monkeypatch)
+    assert _kernels._loaded is False
+    ref_model = gn.mlp([7, 16, 3], rng=0)
+    ref_opt = OPTIMIZERS[opt]()
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        ref_model.flat_grads[...] = rng.standard_normal(ref_model.flat_grads.shape)
+        ref_opt.step(ref_model.parameters(), ref_model.gradients())
+    np.testing.assert_allclose(model.flat_params, ref_model.flat_params, rtol=1e-13)
+
+
+def test_import_and_small_models_do_not_import_numba() -> None:
+    code = (
+        "import sys, numpy as np, glassnet as gn\n"
+        "assert 'numba' not in sys.modules, 'import glassnet imported numba'\n"
+        "X = np.random.default_rng(0).standard_normal((64, 2)); y = (X[:, 0] > 0).astype(int)\n"
+        "for opt in (gn.SGD(0.5), gn.SGD(0.1, momentum=0.9), gn.Adam(), gn.AdamW()):\n"
+        "    gn.train(gn.mlp([2, 32, 2], rng=0), gn.SoftmaxCrossEntropy(), opt, X, y, epochs=2)\n"
+        "assert 'numba' not in sys.modules, 'a small model imported numba'\n"
+    )
+    run_python(code)
+
+
+@needs_numba
+def test_the_kernel_benchmark_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import kernels as bench
+
+    monkeypatch.setattr(_kernels, "MIN_SIZE", _kernels.MIN_SIZE)  # it switches MIN_SIZE
+    times = [*bench.optimizer_step([3, 5, 2], steps=2, rounds=1)]
+    assert all(t > 0 for t in times)
+    assert float(bench.one_time_cost()) > 0
