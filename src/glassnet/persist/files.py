@@ -9,12 +9,20 @@ only within one filesystem), write, flush, fsync, :func:`os.replace` over the
 destination, then fsync the folder so the rename itself survives a power
 cut. On any failure the temporary file is removed and the old file is left
 whole.
+
+Only regular files are replaced. A symbolic link is followed and its final
+target written (atomically, in the target's folder; a dangling link creates
+the file it names), so the link stays a link. A FIFO, a device or a socket is
+written straight into, never replaced (saving to ``/dev/null`` as root keeps
+``/dev/null``); a folder is refused with :class:`IsADirectoryError`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -28,26 +36,36 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     """Write a file so that readers see either the old file or the new one, whole.
 
     On Linux the temporary file is anonymous (``O_TMPFILE``) until it is
-    complete, so even a writer killed with SIGKILL leaves nothing behind;
-    elsewhere it is a ``.glassnet-*.tmp`` file beside ``path``, removed on any
-    exception.
+    complete, then linked into the folder: straight to ``path`` when nothing is
+    there, else under a ``.glassnet-*.tmp`` name renamed over ``path`` at once.
+    A writer killed with SIGKILL while writing leaves nothing behind (only a
+    kill in the instant between that link and the rename can leave the named
+    file). Elsewhere the temporary file is a ``.glassnet-*.tmp`` file beside
+    ``path`` from the start, removed on any exception.
 
     Parameters
     ----------
     path : str or path-like
         Destination. A new file gets mode 0666 less the umask; a replaced
-        file keeps its mode.
+        file keeps its mode. A symbolic link is followed (its target is
+        written, the link kept); a FIFO or a device is written straight
+        into, never replaced.
     write : callable
-        Called with a binary file object to write the content to. It must be
-        repeatable: if the anonymous route fails after writing, the named
-        route calls it again.
+        Called with a binary file object to write the content to; called once,
+        except if the anonymous file cannot be given a name (no ``/proc``),
+        when the named route calls it again.
 
     Raises
     ------
+    IsADirectoryError
+        If ``path`` is a folder.
     OSError
         If the file cannot be written; any previous file at ``path`` is intact.
     """
-    path = os.fspath(path)
+    path, special = _destination(path)
+    if special:
+        _write_in_place(path, write)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     if _write_anonymous(path, folder, write):
         _fsync_folder(folder)
@@ -72,7 +90,9 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     ----------
     path : str or path-like
         Destination. A new file gets mode 0666 less the umask; a replaced
-        file keeps its mode.
+        file keeps its mode. A symbolic link is followed (its target is
+        written, the link kept). For a FIFO or a device the block gets that
+        path itself (no temporary file, nothing renamed).
     suffix : str, optional
         Ending of the temporary name; by default ``path``'s extension, so
         writers that pick the format from the name still do.
@@ -81,8 +101,16 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     ------
     str
         The temporary path to write to (it exists, empty).
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is a folder.
     """
-    path = os.fspath(path)
+    path, special = _destination(path)
+    if special:
+        yield path
+        return
     folder = os.path.dirname(os.path.abspath(path))
     ending = os.path.splitext(path)[1] if suffix is None else suffix
     fd, tmp = tempfile.mkstemp(prefix=_PREFIX, suffix=ending, dir=folder)
@@ -101,6 +129,42 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     _fsync_folder(folder)
 
 
+def _destination(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """The path to write and whether it is a special file (written in place).
+
+    A symbolic link resolves to its final target, so the new file is made in
+    the target's folder and the link is kept. Raises IsADirectoryError for a
+    folder.
+    """
+    path = os.fspath(path)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path, False
+    except OSError:
+        return path, False  # e.g. a link loop: the write itself reports it
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"cannot write to {path!r}: it is a folder. Give a file name inside it "
+            f"(for example {os.path.join(path, 'model.glassnet')!r})",
+            path,
+        )
+    return path, not stat.S_ISREG(mode)
+
+
+def _write_in_place(path: str, write: Callable[[IO[bytes]], object]) -> None:
+    """Write into a FIFO or a device as it is: no temporary file, no rename."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "wb") as f:
+        write(f)
+        f.flush()
+        with contextlib.suppress(OSError):
+            os.fsync(f.fileno())  # a pipe or a terminal cannot be fsynced
+
+
 def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], object]) -> bool:
     """``O_TMPFILE`` route; False when the platform or filesystem lacks it."""
     flag = getattr(os, "O_TMPFILE", None)
@@ -111,23 +175,46 @@ def _write_anonymous(path: str, folder: str, write: Callable[[IO[bytes]], object
         fd = os.open(folder, flag | os.O_WRONLY, mode)
     except OSError:
         return False  # e.g. a filesystem without O_TMPFILE support
-    with os.fdopen(fd, "wb") as f:
-        os.fchmod(f.fileno(), mode)
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-        # Give the finished file a name, then rename it into place: link()
-        # cannot replace an existing file, rename can.
-        tmp = os.path.join(folder, f"{_PREFIX}{os.getpid()}-{os.urandom(6).hex()}.tmp")
-        try:
-            os.link(f"/proc/self/fd/{f.fileno()}", tmp)
-        except OSError:
-            return False
+    dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+            return _link_into_place(f"/proc/self/fd/{f.fileno()}", path, folder, dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _link_into_place(source: str, path: str, folder: str, dir_fd: int) -> bool:
+    """Name the finished anonymous file ``path``; False if it cannot be named.
+
+    Python's ``os.link`` calls plain ``link()`` (which does not follow the
+    ``/proc/self/fd`` magic link, so it fails with EXDEV) unless a folder
+    descriptor is given: then it calls ``linkat(..., AT_SYMLINK_FOLLOW)``,
+    which works for any user (unlike ``AT_EMPTY_PATH``, which needs
+    CAP_DAC_READ_SEARCH on older kernels).
+    """
+    name = os.path.basename(path)
+    try:
+        os.link(source, name, dst_dir_fd=dir_fd, follow_symlinks=True)
+        return True  # nothing was there: the file is in place, no rename needed
+    except FileExistsError:
+        pass
+    except OSError:
+        return False
+    # link() cannot replace a file, rename can: link under a temporary name first.
+    tmp = f"{_PREFIX}{os.getpid()}-{os.urandom(6).hex()}.tmp"
+    try:
+        os.link(source, tmp, dst_dir_fd=dir_fd, follow_symlinks=True)
+    except OSError:
+        return False
+    try:
+        os.replace(os.path.join(folder, tmp), path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(os.path.join(folder, tmp))
         raise
     return True
 
