@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .core.data import minibatches, one_hot
 from .core.functional import (
     log_softmax,
@@ -18,27 +19,18 @@ from .core.functional import (
     softmax_jvp,
     softmax_vjp,
 )
-from .core.layers import (
-    Dense,
-    Identity,
-    Layer,
-    LeakyReLU,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-    mlp,
-)
+from .core.layers import Dense, Layer
 from .core.losses import CrossEntropy, SoftmaxCrossEntropy
 from .core.optim import SGD, Adam, AdamW, Optimizer
+from .core.sequential import Sequential, mlp
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
 from .persist.checkpoint import Checkpoint, ResumedState, resume
 from .teach.explain import Derivation, derive
 from .teach.gradcheck import GradientCheck, check_gradients
-from .training.loop import evaluate, train
+from .training.loop import train
 from .training.progress import ProgressBar
 from .training.state import Callback, EarlyStopping, History, TrainState
+from .training.step import evaluate
 from .viz.plotting import plot_decision_boundary, plot_history, save_animation
 from .viz.snapshots import BoundarySnapshots, Snapshot
 

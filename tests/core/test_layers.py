@@ -50,7 +50,7 @@ def test_softmax_layer_with_cross_entropy_passes_the_gradient_check(
 def test_a_broken_backward_fails_the_gradient_check(rng: np.random.Generator) -> None:
     class BrokenTanh(gn.Tanh):
         def backward(self, grad: np.ndarray) -> np.ndarray:
-            return grad * (1.0 + self._a**2)  # wrong sign inside the derivative
+            return grad * (1.0 + self._cache**2)  # wrong sign inside the derivative (a = tanh)
 
     model = gn.Sequential([gn.Dense(2, 4, rng=rng), BrokenTanh(), gn.Dense(4, 2, rng=rng)])
     X = rng.normal(size=(5, 2))

@@ -223,7 +223,12 @@ def test_label_smoothing_tempers_confidence(rng: np.random.Generator) -> None:
 def test_float32_end_to_end(solver: str, rng: np.random.Generator) -> None:
     X, y = _moons(_seed(rng) % 1000, n=400)
     clf = MLPClassifier(dtype="float32", solver=solver, random_state=0, max_iter=500)
-    clf.fit(X, y)  # float64 data, float32 model
+    with warnings.catch_warnings():
+        # L-BFGS on moons runs on towards zero loss; whether 500 iterations meet its
+        # tolerance in float32 is a matter of rounding (1 data seed in 3 does not).
+        # This test is about dtypes: the ConvergenceWarning is not its business.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)  # float64 data, float32 model
     assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
     for method in ("predict_proba", "predict_log_proba", "logits", "decision_function"):
         assert getattr(clf, method)(X).dtype == np.float32, method

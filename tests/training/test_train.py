@@ -492,10 +492,13 @@ def test_a_real_sigint_is_held_until_the_step_is_complete() -> None:
     steps: list[np.ndarray] = []
 
     class SendSigint(gn.Optimizer):
-        """SGD that sends itself SIGINT halfway through updating the arrays."""
+        """SGD that sends itself SIGINT halfway through updating the arrays (readable route)."""
 
-        def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-            if self.t == 3 and name == "2.W":
+        calls = 0
+
+        def update(self, p: np.ndarray, g: np.ndarray, slot: object) -> None:
+            self.calls += 1
+            if self.calls == 2 * 4 + 2:  # step 3, the second of the four arrays
                 os.kill(os.getpid(), signal.SIGINT)
             p -= self.lr * g
 
@@ -515,6 +518,7 @@ def test_a_real_sigint_is_held_until_the_step_is_complete() -> None:
             rng=0,
             history=history,
             callbacks=[Snap()],
+            route="readable",
         )
     assert history.interrupted and history.n_steps == 3
     # Every array got the third update: the interrupt waited for the step's end.

@@ -9,7 +9,7 @@ gradient of exactly that number.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -17,12 +17,28 @@ from numpy.typing import ArrayLike, NDArray
 from . import functional as F
 from .data import _check_sample_weight, _refuse_bad_values
 
-__all__ = ["CrossEntropy", "SoftmaxCrossEntropy", "as_target_matrix"]
+__all__ = [
+    "CrossEntropy",
+    "SoftmaxCrossEntropy",
+    "as_target_matrix",
+    "check_2d_scores",
+    "class_indices",
+    "l2_penalty",
+]
 
 Array = NDArray[np.floating]
 
 
-def _check_2d_scores(values: ArrayLike, name: str) -> Array:
+def check_2d_scores(values: ArrayLike, name: str) -> Array:
+    """``values`` as a 2-D float array of shape (n_samples, n_classes), or ``ValueError``.
+
+    Parameters
+    ----------
+    values : array-like
+        Logits or probabilities.
+    name : str
+        Their name in the message.
+    """
     arr = np.asarray(values)
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
@@ -52,8 +68,16 @@ def _check_finite_logits(z: Array) -> None:
         )
 
 
-def _class_indices(y: NDArray[Any], n_classes: int) -> NDArray[np.intp]:
-    """1-D ``y`` as ``intp`` class indices, checked to be integers in ``[0, n_classes)``."""
+def class_indices(y: NDArray[Any], n_classes: int) -> NDArray[np.intp]:
+    """1-D ``y`` as ``intp`` class indices, checked to be integers in ``[0, n_classes)``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Labels encoded as integers (or integral floats).
+    n_classes : int
+        The number of classes (the logits' width).
+    """
     if y.dtype.kind not in "iub":
         if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
             y = y.astype(np.intp)
@@ -100,7 +124,7 @@ def as_target_matrix(
                 f"y has {y_arr.shape[0]} labels but the scores have {n_samples} rows; "
                 "pass one label per sample."
             )
-        labels = _class_indices(y_arr, n_classes)
+        labels = class_indices(y_arr, n_classes)
         T = np.zeros((n_samples, n_classes), dtype=dtype)
         T[np.arange(n_samples), labels] = 1.0
         return T, labels
@@ -132,8 +156,40 @@ def _sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any)
     return _check_sample_weight(sample_weight, n_samples, dtype=dtype)
 
 
+def l2_penalty(W: Array, dW: Array, coef: float, out: Array | None = None) -> float:
+    """The L2 penalty ``(coef/2) · ‖W‖²``: add its gradient ``coef · W`` to ``dW``.
+
+    Every training route adds it through this function: the readable one per
+    weight array, the fast one once on the masked flat vector (biases zeroed),
+    and L-BFGS's objective. With ``coef = l2 / B`` (``B`` the batch's size or
+    total sample weight) it is scikit-learn's ``alpha`` penalty.
+
+    Parameters
+    ----------
+    W : ndarray
+        Weights (never biases).
+    dW : ndarray
+        Their gradient, updated in place.
+    coef : float
+        The penalty's coefficient.
+    out : ndarray, optional
+        Work array for ``coef · W`` (may be ``W`` itself when it is a copy).
+
+    Returns
+    -------
+    float
+        ``(coef/2) · ‖W‖²``, the term the loss gains.
+    """
+    sq = float(np.vdot(W, W))
+    dW += np.multiply(W, coef, out=out)
+    return 0.5 * coef * sq
+
+
 class SoftmaxCrossEntropy:
     """Softmax and cross-entropy fused, taking **logits**.
+
+    Its fast form (:meth:`forward_backward_into`, the training loop's fast
+    route) runs the same formulas in place; ``FAST_PAIRS`` names them.
 
     ``forward(logits, y)`` returns the (weighted) mean of
     ``L_i = -Σ_k t_ik log softmax(z_i)_k``; ``backward()`` returns its gradient
@@ -165,6 +221,12 @@ class SoftmaxCrossEntropy:
     every weight by a constant changes nothing, and a batch whose weights are all
     zero has loss 0 and gradient 0.
     """
+
+    #: The (readable, fast) method pairs the fast form mirrors (see ``fast_form_gap``).
+    FAST_PAIRS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("forward", "forward_backward_into"),
+        ("backward", "forward_backward_into"),
+    )
 
     def __init__(self, class_weight: ArrayLike | None = None, label_smoothing: float = 0.0) -> None:
         if class_weight is not None:
@@ -212,7 +274,7 @@ class SoftmaxCrossEntropy:
             If a logit is NaN or ±inf (the message gives the count and the
             first row), or ``y`` / ``sample_weight`` do not fit the logits.
         """
-        z = _check_2d_scores(logits, "logits")
+        z = check_2d_scores(logits, "logits")
         _check_finite_logits(z)
         n, k = z.shape
         if self.class_weight is not None and self.class_weight.shape[0] != k:
@@ -281,20 +343,16 @@ class SoftmaxCrossEntropy:
         grad /= total
         return grad
 
-    def _fused_fast(
+    def forward_backward_into(
         self, z: Array, labels: NDArray[np.intp], T: Array, ws: Any
     ) -> tuple[float, int]:
-        """Forward and backward at once, for hard labels and unit weights (training only).
+        """The fast form: :meth:`forward` then :meth:`backward` in place, for one-hot targets.
 
-        The same maths as :meth:`forward` + :meth:`backward`, in fewer NumPy calls:
-
-        * ``L_i = -log softmax(z_i)[y_i] = log Σ_k exp(z_ik - m_i) - (z_iy - m_i)``
-          with ``m_i = max_k z_ik`` (log-sum-exp, as :func:`glassnet.log_softmax`);
-        * the gradient ``(ŷ - y) / N`` with ``ŷ = exp(z - m) / Σ_k exp(z - m)``.
-
-        Short-axis reductions are slow in NumPy, so the row maximum is read at
-        the argmax (needed for the accuracy anyway), and the row sums of ``exp``
-        are a matrix-vector product with ones.
+        The same formulas on the training loop's fast route, for hard labels,
+        unit weights, no class weights and no smoothing: the log-probabilities
+        are :func:`glassnet.log_softmax` written over ``z``, the loss is
+        ``-Σ_i log ŷ_i[y_i]``, and the gradient ``(exp(log ŷ) - y) / N``
+        overwrites them.
 
         Parameters
         ----------
@@ -304,8 +362,8 @@ class SoftmaxCrossEntropy:
             Valid class indices.
         T : ndarray of shape (n_samples, n_classes)
             The same labels one-hot encoded.
-        ws : glassnet.layers._Workspace
-            Work buffers.
+        ws : Buffers
+            Work buffers (:class:`glassnet.core.layers.Buffers`).
 
         Returns
         -------
@@ -315,26 +373,15 @@ class SoftmaxCrossEntropy:
             Samples whose largest logit is at their label (ties go to the first
             class, as ``argmax``).
         """
-        n, k = z.shape
-        row = ws.get(self, "row", (n,))
+        n = z.shape[0]
         pred = ws.get(self, "pred", (n,), dtype=np.intp)
         z.argmax(axis=1, out=pred)  # the method: np.argmax without its Python wrapper
         n_correct = int(np.count_nonzero(pred == labels))
-        # m_i = max_k z_ik is z[i, argmax_i]: read it where argmax found it (one gather
-        # at i·k + argmax_i of the row-major ravel, whatever z's layout; not a
-        # short-axis reduction).
-        at = ws.get(self, "at", (n,), dtype=np.intp)
-        np.add(ws.row_starts(n, k), pred, out=at)
-        z.take(at, out=row)
-        z -= row[:, None]  # z - m: every exponent ≤ 0
-        picked = float(np.vdot(z, T))  # Σ_i (z_iy - m_i)
-        np.exp(z, out=z)
-        np.matmul(z, ws.ones(k), out=row)  # Σ_k exp(z_ik - m_i)
-        z /= row[:, None]  # ŷ
-        np.log(row, out=row)
-        loss_sum = float(row.sum()) - picked  # Σ_i log Σ_k exp(z_ik - m_i) - (z_iy - m_i)
-        z -= T
-        z /= n  # (ŷ - y) / N
+        logp = F.log_softmax(z, axis=1, out=z)  # as forward
+        loss_sum = -float(np.vdot(logp, T))  # Σ_i -Σ_k t_ik log ŷ_ik, t one-hot
+        grad = np.exp(logp, out=z)  # ŷ, as backward
+        grad -= T  # ŷ - y
+        grad /= n
         return loss_sum, n_correct
 
     def __repr__(self) -> str:
@@ -377,7 +424,7 @@ class CrossEntropy:
         -------
         float
         """
-        p = _check_2d_scores(probs, "probs")
+        p = check_2d_scores(probs, "probs")
         n, k = p.shape
         T, _ = as_target_matrix(y, n, k, p.dtype)
         w = _sample_weights(sample_weight, n, p.dtype)

@@ -5,51 +5,60 @@ from :meth:`glassnet.Sequential.parameters`) and updates every array of
 ``params`` in place. State (velocities, moments) is keyed by those names, so
 an optimizer never holds a reference to a layer.
 
-The update rules are written out below, in NumPy. For large models (see
-:mod:`glassnet._kernels`) and only when numba is installed, the training loop's
-flat update runs the same arithmetic as one compiled pass instead.
+Each optimizer has one update rule, :meth:`Optimizer.update`, written out in
+NumPy for any array: :meth:`step` applies it to each named array (the readable
+route), :meth:`step_flat` once to a model's whole flat parameter vector (the
+fast route: the same rule, a handful of NumPy calls instead of a handful per
+array). The compiled kernels of :mod:`glassnet.fast` restate SGD's and Adam's
+rules for large models; they are named after them and tested against them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..fast import kernels as _kernels
-
-if TYPE_CHECKING:
-    from ..fast.paths import _FlatView
-
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "FlatLayout", "Optimizer", "Slot", "adam_scalars"]
 
 Array = NDArray[np.floating]
 
 #: How a model's flat vector splits into named parameters: ``(name, start, stop, shape)``.
 FlatLayout = Sequence[tuple[str, int, int, tuple[int, ...]]]
 
-_NO_WORK: Array = np.empty(0)
 
+def adam_scalars(lr: float, betas: tuple[float, float], eps: float, t: int) -> tuple[float, float]:
+    """Adam's bias corrections folded into two scalars, for step ``t``.
 
-def _has_flat_rule(cls: type) -> bool:
-    """Whether ``cls`` updates flat vectors by a rule that mirrors its per-array ``_update``.
+    With ``c1 = 1 - β1ᵗ`` and ``c2 = 1 - β2ᵗ``::
 
-    The class that defines ``cls``'s ``_update_flat`` wrote it as its own
-    ``_update`` applied to the flat vector; a subclass that replaces ``_update``
-    (and not ``_update_flat``) must be honoured, through :meth:`Optimizer.step`.
+        lr · (m / c1) / (sqrt(v / c2) + eps)
+          = step_size · m / (sqrt(v) + eps_hat)
+        step_size = lr · sqrt(c2) / c1,   eps_hat = eps · sqrt(c2)
+
+    which saves two passes over the vectors (scikit-learn folds them the same
+    way). The NumPy rule and the compiled kernel both take these two numbers.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate.
+    betas : tuple of two floats
+        ``(β1, β2)``.
+    eps : float
+        Adam's epsilon.
+    t : int
+        The step being taken, from 1.
+
+    Returns
+    -------
+    step_size, eps_hat : float
     """
-    known = _FLAT_RULE.get(cls)
-    if known is None:
-        owner = next(c for c in cls.__mro__ if "_update_flat" in vars(c))
-        known = owner is not Optimizer and cls._update is owner._update  # type: ignore[attr-defined]
-        _FLAT_RULE[cls] = known
-    return known
-
-
-_FLAT_RULE: dict[type, bool] = {}  # _has_flat_rule's answers, by class
+    root_c2 = math.sqrt(1.0 - betas[1] ** t)
+    return lr * root_c2 / (1.0 - betas[0] ** t), eps * root_c2
 
 
 def _check_number(
@@ -77,8 +86,13 @@ def _check_number(
     return v
 
 
+#: Where a rule finds its state arrays: ``slot("m")`` returns the array for key "m",
+#: shaped like the parameters it updates (created as zeros on first use).
+Slot = Callable[[str], Array]
+
+
 class Optimizer:
-    """Base class. Subclasses implement :meth:`_update` for one array.
+    """Base class. Subclasses write their rule once, in :meth:`update`.
 
     Attributes
     ----------
@@ -94,12 +108,27 @@ class Optimizer:
         self.lr = _check_number("lr", lr, low=0.0, hint="Try 0.01 for SGD or 1e-3 for Adam.")
         self.t = 0
         self.state: dict[str, dict[str, Array]] = {}
-        # Flat state vectors of the fast path, by slot: (vector, its per-name views).
+        # Flat state vectors of the fast route, by slot: (vector, its per-name views).
         self._flat: dict[str, tuple[Array, list[tuple[str, Array]]]] = {}
-        self._work: Array = _NO_WORK  # the flat update's scratch vector
+        self._work: dict[tuple[tuple[int, ...], np.dtype], Array] = {}  # scratch, by shape
+
+    def update(self, p: Array, g: Array, slot: Slot) -> None:
+        """The update rule: change ``p`` in place from its gradient ``g``.
+
+        Parameters
+        ----------
+        p : ndarray
+            Parameters: one named array, or a model's whole flat vector (the
+            rule is elementwise, so it is the same rule either way).
+        g : ndarray
+            Their gradient, same shape.
+        slot : callable
+            ``slot(key)`` returns this optimizer's state array ``key`` for ``p``.
+        """
+        raise NotImplementedError
 
     def step(self, params: Mapping[str, Array], grads: Mapping[str, Array]) -> None:
-        """Update every array in ``params`` in place from ``grads``.
+        """Apply :meth:`update` to every array in ``params``, in place.
 
         Parameters
         ----------
@@ -116,37 +145,38 @@ class Optimizer:
             )
         self.t += 1
         for name, p in params.items():
-            self._update(name, p, grads[name])
+            self.update(p, grads[name], lambda key, name=name, p=p: self._slot(name, key, p))
 
-    def _update(self, name: str, p: Array, g: Array) -> None:
-        raise NotImplementedError
+    def step_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
+        """Apply :meth:`update` once to a model's flat vectors (the fast route).
 
-    def _step_flat(
-        self, params: Mapping[str, Array], grads: Mapping[str, Array], flat: _FlatView
-    ) -> None:
-        """One step when ``params`` are views tiling ``flat.params`` (``Sequential``'s).
-
-        The training loop calls this instead of :meth:`step`. SGD and Adam define
-        :meth:`_update_flat`, their :meth:`_update` applied to the whole flat
-        vector in a handful of NumPy calls instead of a handful per array; their
-        state stays keyed by parameter name (``state[name][key]`` are views into
-        one flat state vector per slot). Without one, or when a subclass has
-        replaced the per-array rule that it mirrors, this is :meth:`step`.
+        Parameters
+        ----------
+        p, g : ndarray of shape (n_parameters,)
+            The flat parameter and gradient vectors (``Sequential.flat_params``
+            and ``flat_grads``), which the named arrays are views of.
+        layout : sequence of (name, start, stop, shape)
+            How the flat vector splits into named parameters. The state stays
+            keyed by name: ``state[name][key]`` are views into one flat state
+            vector per key (:meth:`flat_state`).
         """
-        if not _has_flat_rule(type(self)):
-            self.step(params, grads)
-            return
         self.t += 1
-        self._update_flat(flat.params, flat.grads, flat.layout)
+        self.update(p, g, lambda key: self.flat_state(key, p, layout))
 
-    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
-        raise NotImplementedError
-
-    def _flat_slot(self, key: str, flat: Array, layout: FlatLayout) -> Array:
+    def flat_state(self, key: str, flat: Array, layout: FlatLayout) -> Array:
         """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.
 
         Built on first use, seeded from any per-name state (a loaded checkpoint or
         earlier :meth:`step` calls), and rebuilt whenever those views were replaced.
+
+        Parameters
+        ----------
+        key : str
+            The state's name (``"m"``, ``"velocity"``...).
+        flat : ndarray of shape (n_parameters,)
+            The flat parameter vector.
+        layout : sequence of (name, start, stop, shape)
+            As in :meth:`step_flat`.
         """
         cached = self._flat.get(key)
         if cached is not None:
@@ -171,22 +201,24 @@ class Optimizer:
         self._flat[key] = (buf, views)
         return buf
 
-    def _scratch(self, flat: Array) -> Array:
-        """A work vector shaped like ``flat``, reused across steps."""
-        if self._work.shape != flat.shape or self._work.dtype != flat.dtype:
-            self._work = np.empty_like(flat)
-        return self._work
+    def _scratch(self, like: Array) -> Array:
+        """A work array shaped like ``like``, reused across steps."""
+        key = (like.shape, like.dtype)
+        work = self._work.get(key)
+        if work is None:
+            work = self._work[key] = np.empty_like(like)
+        return work
 
     def __getstate__(self) -> dict[str, Any]:
         # The flat vectors duplicate ``state``; they are rebuilt after unpickling.
         d = self.__dict__.copy()
         d["_flat"] = {}
-        d["_work"] = _NO_WORK
+        d["_work"] = {}
         return d
 
     def __setstate__(self, d: dict[str, Any]) -> None:
-        d.setdefault("_flat", {})
-        d.setdefault("_work", _NO_WORK)
+        d["_flat"] = {}
+        d["_work"] = {}
         self.__dict__.update(d)
 
     def _slot(self, name: str, key: str, like: Array) -> Array:
@@ -204,7 +236,13 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned.
+
+        Parameters
+        ----------
+        state : mapping
+            ``{"t": int, "lr": float, "state": {name: {key: array}}}``.
+        """
         self.t = int(state["t"])
         self.lr = float(state["lr"])
         self.state = {n: {k: np.array(v) for k, v in s.items()} for n, s in state["state"].items()}
@@ -242,41 +280,16 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0; got momentum=0. Set momentum=0.9.")
         self.nesterov = bool(nesterov)
 
-    def _update(self, name: str, p: Array, g: Array) -> None:
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        if self.momentum == 0:
-            p -= self.lr * g
-            return
-        v = self._slot(name, "velocity", p)
-        v *= self.momentum
-        v -= self.lr * g
-        if self.nesterov:
-            p += self.momentum * v - self.lr * g
-        else:
-            p += v
-
-    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
-        """:meth:`_update` applied once to the whole flat vector (same arithmetic)."""
-        fused = _kernels.kernels_for(p, g)
-        if fused is not None:  # the same arithmetic in one compiled pass (large models only)
-            dt = p.dtype.type
-            if self.momentum == 0:
-                fused.sgd(p, g, dt(self.lr), dt(self.weight_decay))
-            else:
-                v = self._flat_slot("velocity", p, layout)
-                fused.sgd_momentum(
-                    p, g, v, dt(self.lr), dt(self.momentum), dt(self.weight_decay), self.nesterov
-                )
-            return None
+    def update(self, p: Array, g: Array, slot: Slot) -> None:
+        """``v ← momentum · v - lr · g``, then ``p ← p + v`` (or Nesterov's form)."""
         step = self._scratch(p)
         if self.weight_decay:
             g = g + self.weight_decay * p
         np.multiply(g, self.lr, out=step)  # lr · g
         if self.momentum == 0:
             p -= step
-            return None
-        v = self._flat_slot("velocity", p, layout)
+            return
+        v = slot("velocity")
         v *= self.momentum
         v -= step  # v ← momentum · v - lr · g
         if self.nesterov:
@@ -285,7 +298,6 @@ class SGD(Optimizer):
             p += step  # p ← p + momentum · v - lr · g
         else:
             p += v
-        return None
 
     def __repr__(self) -> str:
         return (
@@ -330,59 +342,18 @@ class Adam(Optimizer):
     def _decay(self, p: Array, g: Array) -> Array:
         return g + self.weight_decay * p if self.weight_decay else g
 
-    def _update(self, name: str, p: Array, g: Array) -> None:
-        g = self._decay(p, g)
-        b1, b2 = self.betas
-        m = self._slot(name, "m", p)
-        v = self._slot(name, "v", p)
-        m *= b1
-        m += (1.0 - b1) * g
-        v *= b2
-        v += (1.0 - b2) * (g * g)
-        m_hat = m / (1.0 - b1**self.t)
-        v_hat = v / (1.0 - b2**self.t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    def update(self, p: Array, g: Array, slot: Slot) -> None:
+        """Adam's moments, then ``p ← p - step_size · m / (sqrt(v) + eps_hat)``.
 
-    def _update_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
-        """:meth:`_update` applied once to the whole flat vector.
-
-        The bias corrections are folded into two scalars, which saves two passes
-        over the vector: with ``c1 = 1 - β1ᵗ`` and ``c2 = 1 - β2ᵗ``::
-
-            lr · (m / c1) / (sqrt(v / c2) + eps)
-              = (lr · sqrt(c2) / c1) · m / (sqrt(v) + eps · sqrt(c2))
-
-        which is the same number up to rounding (a few ulps).
+        The bias corrections are folded into ``step_size`` and ``eps_hat``
+        (:func:`adam_scalars`): the same number as the textbook form up to
+        rounding, in two fewer passes.
         """
-        b1, b2 = self.betas
-        c1 = 1.0 - b1**self.t
-        root_c2 = math.sqrt(1.0 - b2**self.t)
-        decay = type(self)._decay
-        fused = None
-        if decay is Adam._decay or decay is AdamW._decay:  # not a subclass's own decay rule
-            fused = _kernels.kernels_for(p, g)
-        if fused is not None:  # the same arithmetic in one compiled pass (large models only)
-            dt = p.dtype.type
-            decoupled = decay is AdamW._decay  # AdamW shrinks p instead of adding to g
-            wd = self.weight_decay
-            fused.adam(
-                p,
-                g,
-                self._flat_slot("m", p, layout),
-                self._flat_slot("v", p, layout),
-                dt(b1),
-                dt(1.0 - b1),
-                dt(b2),
-                dt(1.0 - b2),
-                dt(0.0 if decoupled else wd),
-                dt(1.0 - self.lr * wd if decoupled else 1.0),
-                dt(self.eps * root_c2),
-                dt(self.lr * root_c2 / c1),
-            )
-            return None
         g = self._decay(p, g)
-        m = self._flat_slot("m", p, layout)
-        v = self._flat_slot("v", p, layout)
+        b1, b2 = self.betas
+        step_size, eps_hat = adam_scalars(self.lr, self.betas, self.eps, self.t)
+        m = slot("m")
+        v = slot("v")
         tmp = self._scratch(p)
         m *= b1
         np.multiply(g, 1.0 - b1, out=tmp)
@@ -392,11 +363,10 @@ class Adam(Optimizer):
         v *= b2
         v += tmp  # v ← β2 v + (1 - β2) g²
         np.sqrt(v, out=tmp)
-        tmp += self.eps * root_c2
+        tmp += eps_hat
         np.divide(m, tmp, out=tmp)
-        tmp *= self.lr * root_c2 / c1
+        tmp *= step_size
         p -= tmp
-        return None
 
     def __repr__(self) -> str:
         return (

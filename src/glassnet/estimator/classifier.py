@@ -32,14 +32,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..core import functional as F
 from ..core.data import _check_sample_weight as _check_weights
 from ..core.data import _refuse_bad_values, check_features
-from ..core.layers import Dense, Sequential, mlp
+from ..core.layers import Dense
 from ..core.losses import SoftmaxCrossEntropy
 from ..core.optim import SGD, Adam, AdamW, Optimizer
+from ..core.sequential import Sequential, mlp
 from ..exceptions import ModelFileError, TrainingDivergedError
 from ..persist.checkpoint import Checkpoint, ResumedState, resume
-from ..training.loop import _loss_of, evaluate, train
+from ..training.loop import train
 from ..training.progress import ProgressBar
 from ..training.state import Callback, TrainState
+from ..training.step import evaluate, loss_and_gradient
 
 __all__ = ["MLPClassifier"]
 
@@ -1504,23 +1506,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         import scipy.optimize
 
-        params = model.parameters()
-        grads = model.gradients()
-        weights = [k for k in params if k.endswith(".W")]
         alpha = float(self.alpha)
-        denominator = float(X.shape[0]) if sw is None else float(np.sum(sw))
 
         def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-            # The loss and gradient of sklearn's lbfgs objective on the flat vector.
+            # The loss and gradient of sklearn's lbfgs objective on the flat vector:
+            # the readable route's step over the whole data (one formula for both).
             model.flat_params[...] = theta
             with np.errstate(over="ignore", invalid="ignore"):
-                value = _loss_of(loss, model.forward(X), y, sw)
-                if value is not None:
-                    model.backward(loss.backward())
-                    for k in weights:
-                        W = params[k]
-                        value += 0.5 * alpha * float(np.vdot(W, W)) / denominator
-                        grads[k] += (alpha / denominator) * W
+                done = loss_and_gradient(model, loss, X, y, sw, alpha)
+            value = None if done is None else done[0]
             if value is None or not (
                 math.isfinite(value) and np.all(np.isfinite(model.flat_grads))
             ):

@@ -5,10 +5,18 @@ from __future__ import annotations
 import math
 import signal
 import threading
+from typing import Any, cast
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.optim import Optimizer
 from ..exceptions import TrainingDivergedError
+from .state import History
 
-__all__ = ["InterruptGuard", "not_finite"]
+__all__ = ["InterruptGuard", "Runaway", "not_finite"]
+
+Array = NDArray[np.floating]
 
 
 class InterruptGuard:
@@ -80,3 +88,136 @@ def not_finite(
         f"{before}. The update was not applied: the model holds the last good step. "
         "Lower the learning rate, scale the features (StandardScaler) or set max_grad_norm."
     )
+
+
+class Runaway:
+    """The runaway-loss heuristic: roll a finite explosion back to the last good epoch.
+
+    An epoch counts as *exploding* when its mean training loss exceeds
+    ``factor × reference``; the reference is ``log K`` (a uniform guess over K
+    classes) or the run's first epoch loss, whichever is larger, unless that
+    first loss is itself over ``factor × log K`` (a fit that starts out
+    exploding): then ``log K``. After ``patience`` exploding epochs in a row,
+    or when training ends during an explosion, the parameters, the optimizer
+    state and the history are restored to the end of the last good epoch.
+
+    Parameters
+    ----------
+    factor : float or None
+        None turns the heuristic off.
+    patience : int
+        Exploding epochs in a row that end the run.
+    params : dict of str to ndarray
+        The live parameters to snapshot and restore.
+    optimizer : Optimizer
+        Its state is snapshot and restored too.
+    history : History
+        Its curves are cut back; ``history.loss[0]``, when present, is the
+        first epoch of a resumed run.
+    """
+
+    def __init__(
+        self,
+        factor: float | None,
+        patience: int,
+        params: dict[str, Array],
+        optimizer: Optimizer,
+        history: History,
+    ) -> None:
+        self.factor = factor
+        self.patience = patience
+        self.params = params
+        self.optimizer = optimizer
+        self.history = history
+        self.exploding = 0  # consecutive exploding epochs
+        self.reference: float | None = None
+        # The last good epoch boundary: parameters, optimizer state, epoch (of this
+        # call), steps so far and the length of each history curve.
+        self.good: tuple[dict[str, Array], dict[str, Any], int, int, list[int]] | None = None
+
+    def _curves(self) -> tuple[list[float], ...]:
+        h = self.history
+        return (h.loss, h.accuracy, h.val_loss, h.val_accuracy)
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Remember this epoch boundary while the run is healthy.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start (0-based, in this call).
+        """
+        if self.factor is not None and self.exploding == 0:
+            self.good = (
+                {k: v.copy() for k, v in self.params.items()},
+                self.optimizer.state_dict(),
+                epoch,
+                self.history.n_steps,
+                [len(c) for c in self._curves()],
+            )
+
+    def end_epoch(self, loss: float, epoch: int, n_classes: int) -> None:
+        """Count the epoch as exploding or not; roll back and raise after ``patience``.
+
+        Parameters
+        ----------
+        loss : float
+            The epoch's mean training loss (before it is recorded).
+        epoch : int
+            The epoch that ended (0-based, in this call).
+        n_classes : int
+            K, for the uniform-guess loss ``log K``.
+        """
+        if self.factor is None or self.good is None:
+            return
+        if self.reference is None:
+            log_k = math.log(max(n_classes, 2))
+            first = self.history.loss[0] if self.history.loss else loss
+            over = first > self.factor * log_k
+            self.reference = log_k if over else max(first, log_k)
+        if loss > self.factor * self.reference:
+            self.exploding += 1
+            if self.exploding >= self.patience:
+                raise self.roll_back(loss, epoch)
+        else:
+            self.exploding = 0
+
+    def finish(self, epoch: int) -> None:
+        """At the end of training: never return the weights of an explosion.
+
+        Parameters
+        ----------
+        epoch : int
+            The last epoch run (0-based, in this call).
+        """
+        if self.exploding:
+            raise self.roll_back(self.history.loss[-1], epoch)
+
+    def roll_back(self, value: float, epoch: int) -> TrainingDivergedError:
+        """Restore the last good epoch boundary; return the error describing the runaway.
+
+        Parameters
+        ----------
+        value : float
+            The loss that ran away.
+        epoch : int
+            Where (0-based, in this call).
+        """
+        # An epoch counts as exploding only once good and reference are set.
+        saved, opt_state, kept, n_steps, lengths = cast(Any, self.good)
+        for k, v in self.params.items():
+            v[...] = saved[k]
+        self.optimizer.load_state_dict(opt_state)
+        for curve, length in zip(self._curves(), lengths, strict=True):
+            del curve[length:]
+        self.history.n_steps = n_steps
+        where = f"the end of epoch {kept}" if kept else "their initial state, before epoch 1"
+        err = TrainingDivergedError(
+            f"training diverged: the loss ran away to {value:.3g} at epoch {epoch + 1}, over "
+            f"{self.factor:g} times its reference scale {self.reference:.3g} for "
+            f"{self.exploding} epoch(s) in a row, with learning rate {self.optimizer.lr:g}. The "
+            f"model and optimizer were rolled back to {where}. Lower the learning rate, scale "
+            "the features (StandardScaler) or set max_grad_norm."
+        )
+        err.restored_epoch = kept
+        return err

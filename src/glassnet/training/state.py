@@ -76,8 +76,10 @@ class History:
         How the last call computed its steps: ``"readable"`` (each layer's own
         forward and backward, as the maths reads), ``"fast"`` (the same step
         with NumPy in reused buffers) or ``"compiled"`` (the same step in numba,
-        for large relu runs when ``glassnet[fast]`` is installed); ``""``
-        before any training.
+        for relu networks when numba is installed); ``""`` before any training.
+    route_reason : str
+        Why that route ran: asked for by ``route=``, or what ``route="auto"``
+        found (for example the layer or loss that has no fast form).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -88,6 +90,7 @@ class History:
     stopped_early: bool = False
     interrupted: bool = False
     route: str = ""
+    route_reason: str = ""
 
     @property
     def epochs(self) -> int:

@@ -1,0 +1,23 @@
+"""The codes the compiled kernels take for what they mirror: activations and optimizers.
+
+:mod:`glassnet.fast.compiled` maps a layer or an optimizer to its code only when
+its formula is exactly the one a kernel restates (see ``kernel_code``). tanh and
+logistic are left to NumPy: its SIMD exp and tanh beat the scalar libm calls of a
+compiled loop (W1, 2 → 32 tanh → 2: 355 µs an epoch here against 182).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ADAM",
+    "ADAMW",
+    "IDENTITY",
+    "LEAKY_RELU",
+    "RELU",
+    "SGD",
+    "SGD_MOMENTUM",
+    "SGD_NESTEROV",
+]
+
+IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
+SGD, SGD_MOMENTUM, SGD_NESTEROV, ADAM, ADAMW = 0, 1, 2, 3, 4

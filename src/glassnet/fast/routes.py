@@ -1,0 +1,202 @@
+"""Which route a training run takes, and why: one function decides.
+
+* ``"readable"``: each layer's own ``forward`` and ``backward``, the loss's
+  ``forward`` and ``backward``, and the optimizer's rule per named array, as the
+  maths reads. Always possible.
+* ``"fast"``: the same formulas through the fast forms (``forward_into``,
+  ``backward_into``, ``forward_backward_into``) in reused buffers, and the
+  optimizer's rule once over the flat parameter vector. Needs a ``Sequential``
+  whose layers and loss offer current fast forms, class indices, no sample or
+  class weights and no label smoothing.
+* ``"compiled"``: the fast step restated in numba, many batches per call, for
+  ``Dense → relu-like → … → Dense`` networks with SGD, Adam or AdamW, when numba
+  is installed (``pip install 'glassnet[fast]'``).
+
+:func:`choose_route` takes what the user asked for: a named route runs or raises
+``ValueError`` saying why it cannot; ``"auto"`` takes the fastest that can run
+and records why in ``History.route_reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.layers import fast_form_gap
+from ..core.losses import SoftmaxCrossEntropy
+from ..core.sequential import Sequential
+from .compiled import CompiledStep
+from .flat import FlatView
+from .numpy_step import FastStep
+
+__all__ = ["ROUTES", "Route", "choose_route"]
+
+#: The values ``route=`` takes.
+ROUTES = ("auto", "readable", "fast", "compiled")
+
+Array = NDArray[np.floating]
+
+
+@dataclass
+class Route:
+    """The chosen route: its name, the reason, and the steps it runs.
+
+    Attributes
+    ----------
+    name : {"readable", "fast", "compiled"}
+    reason : str
+        Why this route: asked for, or what ``"auto"`` found.
+    flat : FlatView or None
+        The flat vectors (fast and compiled routes).
+    fast : FastStep or None
+        The fast NumPy step (fast and compiled routes).
+    compiled : CompiledStep or None
+        The compiled step (compiled route).
+    """
+
+    name: str
+    reason: str
+    flat: FlatView | None = None
+    fast: FastStep | None = None
+    compiled: CompiledStep | None = None
+
+
+def check_route(route: Any) -> str:
+    """``route`` if it is one of :data:`ROUTES`, else ``ValueError`` listing them.
+
+    Parameters
+    ----------
+    route : object
+        What the caller passed as ``route=``.
+    """
+    if not isinstance(route, str) or route not in ROUTES:
+        raise ValueError(
+            f"route must be one of {', '.join(repr(r) for r in ROUTES)}; got {route!r}. "
+            "'auto' picks the fastest route that can run and records why."
+        )
+    return route
+
+
+def _fast_gap(model: object, loss: object, ya: NDArray[Any], wa: Array | None) -> str | None:
+    """Why the fast step cannot run this training, or None."""
+    if not isinstance(model, Sequential) or FlatView.of(model) is None:
+        return (
+            f"the model is a {type(model).__name__}, not a glassnet Sequential with one flat "
+            "parameter vector"
+        )
+    gap = model.fast_form_gap()
+    if gap is not None:
+        return gap
+    pairs = getattr(loss, "FAST_PAIRS", None)
+    if pairs is None:
+        return f"the loss {type(loss).__name__} has no fast form (forward_backward_into)"
+    gap = fast_form_gap(loss, object, pairs)
+    if gap is not None:
+        return f"the loss: {gap}"
+    if isinstance(loss, SoftmaxCrossEntropy) and loss.class_weight is not None:
+        return "the loss has class weights (the fast form takes unit weights)"
+    if isinstance(loss, SoftmaxCrossEntropy) and loss.label_smoothing:
+        return "the loss smooths labels (the fast form takes one-hot targets)"
+    if wa is not None:
+        return "samples are weighted (the fast form takes unit weights)"
+    if ya.ndim != 1:
+        return "y holds target rows (the fast form takes class indices)"
+    return None
+
+
+def choose_route(
+    route: str,
+    model: object,
+    loss: object,
+    optimizer: object,
+    Xa: Array,
+    ya: NDArray[Any],
+    wa: Array | None,
+    *,
+    l2: float,
+    max_grad_norm: float | None,
+    epochs: int,
+) -> Route:
+    """Decide the route of one training run.
+
+    Parameters
+    ----------
+    route : {"auto", "readable", "fast", "compiled"}
+        What the user asked for.
+    model, loss, optimizer : object
+        The run's pieces.
+    Xa : ndarray of shape (n_samples, n_features)
+        The training data, in the model's dtype.
+    ya : ndarray
+        Class indices or target rows.
+    wa : ndarray or None
+        Sample weights.
+    l2 : float
+        The l2 penalty (the compiled step applies it itself).
+    max_grad_norm : float or None
+        Gradient clipping (likewise).
+    epochs : int
+        Passes over the data: with the model's and the data's sizes, the run's
+        work, which decides whether loading numba pays off under ``"auto"``.
+
+    Returns
+    -------
+    Route
+
+    Raises
+    ------
+    ValueError
+        If ``route`` is unknown, or names a route that cannot run this training
+        (the message says why and what to do).
+    """
+    check_route(route)
+    if route == "readable":
+        return Route("readable", "asked for (route='readable')")
+    gap = _fast_gap(model, loss, ya, wa)
+    if gap is not None:
+        if route != "auto":
+            raise ValueError(
+                f"route={route!r} cannot run this training: {gap}. Use route='readable' "
+                "(or 'auto', which falls back to it)."
+            )
+        return Route("readable", f"auto: {gap}, so the readable route")
+    seq = cast("Sequential", model)  # _fast_gap checked it, and its flat vector
+    flat = cast("FlatView", FlatView.of(seq))
+    fast = FastStep(seq, cast("SoftmaxCrossEntropy", loss), Xa, ya)
+    if route == "fast":
+        return Route("fast", "asked for (route='fast')", flat, fast)
+    why_not = CompiledStep.unavailable(fast, optimizer)
+    work = float(flat.params.size) * Xa.shape[0] * epochs
+    if route == "auto":
+        if why_not is None and work < CompiledStep.MIN_WORK:
+            why_not = (
+                f"the run is too small to win back loading numba ({work:.2g} < "
+                f"{CompiledStep.MIN_WORK:.2g} parameters × samples × epochs)"
+            )
+        if why_not is not None:
+            return Route(
+                "fast", f"auto: fast forms throughout; not compiled: {why_not}", flat, fast
+            )
+    elif why_not is not None:
+        raise ValueError(
+            f"route='compiled' cannot run this training: {why_not}. Use route='fast' or 'auto'."
+        )
+    compiled = CompiledStep.build(fast, flat, optimizer, l2, max_grad_norm)
+    if compiled is None:
+        if route == "compiled":
+            raise ValueError(
+                "route='compiled' needs numba, which did not load here (not installed, or its "
+                "threading layer cannot start). Install it with pip install 'glassnet[fast]', "
+                "or use route='fast'."
+            )
+        return Route("fast", "auto: numba did not load, so the fast NumPy route", flat, fast)
+    reason = (
+        "asked for (route='compiled')"
+        if route == "compiled"
+        else f"auto: the kernels restate this network and optimizer, and the run is large "
+        f"enough ({work:.2g} ≥ {CompiledStep.MIN_WORK:.2g} parameters × samples × epochs)"
+    )
+    return Route("compiled", reason, flat, fast, compiled)
