@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .checks import check_number
+
 __all__ = ["SGD", "Adam", "AdamW", "FlatLayout", "Optimizer", "Slot", "adam_scalars"]
 
 Array = NDArray[np.floating]
@@ -61,31 +63,6 @@ def adam_scalars(lr: float, betas: tuple[float, float], eps: float, t: int) -> t
     return lr * root_c2 / (1.0 - betas[0] ** t), eps * root_c2
 
 
-def _check_number(
-    name: str,
-    value: float,
-    *,
-    low: float,
-    high: float | None = None,
-    low_inclusive: bool = False,
-    hint: str = "",
-) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a real number; got {type(value).__name__} {value!r}."
-        ) from None
-    ok = np.isfinite(v) and (v >= low if low_inclusive else v > low)
-    if high is not None:
-        ok = ok and v < high
-    if not ok:
-        lo = "[" if low_inclusive else "("
-        hi = f"{high})" if high is not None else "inf)"
-        raise ValueError(f"{name} must be in {lo}{low}, {hi}; got {value!r}. {hint}".rstrip())
-    return v
-
-
 #: Where a rule finds its state arrays: ``slot("m")`` returns the array for key "m",
 #: shaped like the parameters it updates (created as zeros on first use).
 Slot = Callable[[str], Array]
@@ -105,7 +82,7 @@ class Optimizer:
     """
 
     def __init__(self, lr: float) -> None:
-        self.lr = _check_number("lr", lr, low=0.0, hint="Try 0.01 for SGD or 1e-3 for Adam.")
+        self.lr = check_number("lr", lr, low=0.0, hint="Try 0.01 for SGD or 1e-3 for Adam.")
         self.t = 0
         self.state: dict[str, dict[str, Array]] = {}
         # Flat state vectors of the fast route, by slot: (vector, its per-name views).
@@ -274,8 +251,8 @@ class SGD(Optimizer):
         self, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
     ) -> None:
         super().__init__(lr)
-        self.momentum = _check_number("momentum", momentum, low=0.0, high=1.0, low_inclusive=True)
-        self.weight_decay = _check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, low_inclusive=True)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0; got momentum=0. Set momentum=0.9.")
         self.nesterov = bool(nesterov)
@@ -333,11 +310,11 @@ class Adam(Optimizer):
         super().__init__(lr)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}.")
-        b1 = _check_number("betas[0]", betas[0], low=0.0, high=1.0, low_inclusive=True)
-        b2 = _check_number("betas[1]", betas[1], low=0.0, high=1.0, low_inclusive=True)
+        b1 = check_number("betas[0]", betas[0], low=0.0, high=1.0, low_inclusive=True)
+        b2 = check_number("betas[1]", betas[1], low=0.0, high=1.0, low_inclusive=True)
         self.betas = (b1, b2)
-        self.eps = _check_number("eps", eps, low=0.0)
-        self.weight_decay = _check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
+        self.eps = check_number("eps", eps, low=0.0)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0, low_inclusive=True)
 
     def _decay(self, p: Array, g: Array) -> Array:
         return g + self.weight_decay * p if self.weight_decay else g

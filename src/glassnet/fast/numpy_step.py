@@ -7,8 +7,9 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core.losses import SoftmaxCrossEntropy, as_target_matrix, check_2d_scores, class_indices
+from ..core.losses import SoftmaxCrossEntropy
 from ..core.sequential import Sequential
+from ..core.targets import as_target_matrix, check_2d_scores, class_indices
 from .workspace import Workspace
 
 __all__ = ["FastStep"]
