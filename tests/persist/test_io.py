@@ -113,7 +113,7 @@ def test_file_layout_matches_the_documented_format(saved: Path) -> None:
         names = [i.filename for i in infos]
         assert names[0] == "meta.json"
         assert sorted(names[1:]) == sorted(
-            f"{k}_{i}.npy" for k in ("coefs", "intercepts") for i in (0, 1)
+            [f"{k}_{i}.npy" for k in ("coefs", "intercepts") for i in (0, 1)] + ["loss_curve.npy"]
         )
         assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
         meta = json.loads(zf.read("meta.json"))
@@ -237,6 +237,8 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
     meta["state"]["architecture"]["layer_sizes"] = [2, wide, 2]
     shapes = {"coefs_0": [2, wide], "intercepts_0": [wide], "coefs_1": [wide, 2]}
     shapes["intercepts_1"] = [2]
+    shapes["loss_curve"] = [meta["state"]["loss_curve"]["length"]]
+    meta["state"]["hyperparameters"]["hidden_layer_sizes"] = [wide]
     for entry in meta["arrays"]:
         entry["shape"] = shapes[entry["name"]]
     new = [("meta.json", json.dumps(meta).encode())]
@@ -331,7 +333,8 @@ def test_forged_descriptions_are_refused(edit: Any, match: str, saved: Path) -> 
 
 def test_newer_format_asks_for_an_upgrade(saved: Path) -> None:
     _edit_meta(saved, lambda m: m.update(format_version=gio.FORMAT_VERSION + 1))
-    with pytest.raises(UnsupportedFormatError, match=r"format version 2.*Upgrade glassnet"):
+    newer = gio.FORMAT_VERSION + 1
+    with pytest.raises(UnsupportedFormatError, match=rf"format version {newer}.*Upgrade glassnet"):
         glassnet.load(saved)
     assert issubclass(UnsupportedFormatError, ModelFileError)
     assert issubclass(ModelFileError, ValueError)

@@ -5,11 +5,17 @@ hyperparameters, curves and weight arrays) through
 :func:`glassnet.persist.container.write_container`; :func:`load` reads it back
 through :func:`~glassnet.persist.container.read_container`, which makes every
 check of the container, then checks the model's own description here (shapes
-implied by the architecture, class labels) and ends with a smoke prediction.
+implied by the architecture, class labels, counters, curves: every field by
+type and range) and ends with a smoke prediction.
+
+The curves (one value an epoch) are float64 array members, not JSON: the
+estimator's exported state holds them as lists, which :func:`save` moves into
+arrays and :func:`load` puts back before the estimator imports its state.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
@@ -31,12 +37,17 @@ from ..persist.container import (
     short,
     write_container,
 )
+from ..persist.curves import curves_from_arrays, curves_to_arrays, implied_curves
 from .classifier import MLPClassifier
 
 __all__ = ["load", "save"]
 
 # Estimator classes load() may rebuild, by the name save() writes.
 ESTIMATORS: dict[str, Any] = {"MLPClassifier": MLPClassifier}
+# The state's curves, by the names of the arrays that store them.
+_CURVES = {k: k for k in ("loss_curve", "validation_scores", "validation_loss_curve")}
+# Most bytes the class labels may take once their dtype is applied.
+MAX_LABEL_BYTES = 1 << 30
 
 
 def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -98,24 +109,69 @@ def _model_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     classes = _check_classes(state.get("classes"))
     if sizes[-1] != len(classes):
         raise ValueError(f"{len(classes)} classes but an output width of {sizes[-1]}")
+    _check_fields(meta["estimator"], state, arch, hyper, sizes)
     out: dict[str, tuple[tuple[int, ...], str]] = {}
     for i in range(len(sizes) - 1):
         out[f"coefs_{i}"] = ((sizes[i], sizes[i + 1]), dtype)
         out[f"intercepts_{i}"] = ((sizes[i + 1],), dtype)
-    return out
+    return out | implied_curves(state, _CURVES, "state.")
 
 
-# Label type tags and the Python types their JSON values must have.
-_LABEL_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (float, int),
-    "bool": (bool,),
+def _check_fields(
+    estimator: str, state: dict[str, Any], arch: dict[str, Any], hyper: dict[str, Any], sizes: Any
+) -> None:
+    """Counters, scores and the rest of what ``_export_state`` writes, by type and range."""
+    if state.get("estimator", estimator) != estimator:
+        raise ValueError(f"state.estimator {short(state.get('estimator'))} != {estimator!r}")
+    if arch.get("out_activation") != "softmax":
+        raise ValueError(
+            "architecture.out_activation must be 'softmax', got "
+            f"{short(arch.get('out_activation'))}"
+        )
+    hidden = hyper.get("hidden_layer_sizes")
+    hidden = [hidden] if check_int(hidden, 1, MAX_WIDTH) else hidden
+    if hidden != sizes[1:-1]:
+        raise ValueError(
+            f"hyperparameters.hidden_layer_sizes {short(hyper.get('hidden_layer_sizes'))} "
+            f"disagrees with the hidden widths {sizes[1:-1]} of architecture.layer_sizes"
+        )
+    for key in ("n_iter", "t"):
+        if not check_int(state.get(key), 0, 2**62):
+            raise ValueError(f"{key} must be a non-negative integer, got {short(state.get(key))}")
+    for key, inf in [
+        ("loss", False),
+        ("best_validation_score", False),
+        ("best_loss", True),
+        ("best_validation_loss", True),
+    ]:
+        value = state.get(key, ...)
+        finite = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (value is None or (finite and math.isfinite(value)) or (inf and value == "inf")):
+            also = ', or "inf"' if inf else ""
+            raise ValueError(
+                f"{key} must be null or a finite number{also}; got "
+                f"{'nothing' if value is ... else short(value)}"
+            )
+
+
+# Label type tags, the Python types their JSON values must have, and the
+# dtype kinds that hold them.
+_LABEL_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "USO"),
+    "int": ((int,), "iuO"),
+    "float": ((float, int), "fO"),
+    "bool": ((bool,), "bO"),
 }
 
 
 def _check_classes(spec: Any) -> list[Any]:
-    """Check the class labels' description: tag, dtype, count and values."""
+    """Check the class labels: tag, dtype, count, values, and the values once cast.
+
+    Forged dtypes must not merge or change labels ("|b1" turns 5 and 7 into
+    True twice, "<U1" cuts "ab" and "ac" to "a", "<f2" turns 1e10 into inf):
+    the values must survive the cast unchanged, distinct and sorted, as
+    ``np.unique`` gives them.
+    """
     if not isinstance(spec, dict) or not {"type", "values"} <= set(spec):
         raise ValueError("classes must be an object with a type tag and values")
     tag, values = spec["type"], spec["values"]
@@ -123,20 +179,40 @@ def _check_classes(spec: Any) -> list[Any]:
         raise ValueError(f"classes type must be one of {sorted(_LABEL_TYPES)}, got {short(tag)}")
     if not isinstance(values, list) or not 2 <= len(values) <= MAX_CLASSES:
         raise ValueError(f"expected 2 to {MAX_CLASSES} classes, got {short(values)}")
-    allowed = _LABEL_TYPES[tag]
+    allowed, kinds = _LABEL_TYPES[tag]
     for v in values:
         if not isinstance(v, allowed) or (tag != "bool" and isinstance(v, bool)):
             raise ValueError(f"class label {short(v)} is not of type {tag}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"class label {short(v)} is not finite")
     if len(set(values)) != len(values):
         raise ValueError("class labels repeat")
-    if "dtype" in spec:
-        # Only plain label dtypes, and no giant fixed-width strings to allocate.
+    if values != sorted(values):
+        raise ValueError(f"class labels must be sorted (as np.unique gives them): {short(values)}")
+    try:
+        dt = np.dtype(spec.get("dtype"))
+    except Exception as exc:
+        raise ValueError(f"classes dtype {short(spec.get('dtype'))} is not a dtype") from exc
+    if dt.kind not in kinds:
+        raise ValueError(f"classes dtype {dt.str} does not hold {tag} labels")
+    if tag == "str" and dt.kind != "O":
+        # No giant fixed-width strings to allocate: at most what the longest label needs
+        # (or 4 KiB), and at most MAX_LABEL_BYTES in all.
+        unit = 4 if dt.kind == "U" else 1
+        need = max(len(v) if unit == 4 else len(v.encode("utf-8")) for v in values) * unit
+        if dt.itemsize > max(need, 4096) or dt.itemsize * len(values) > MAX_LABEL_BYTES:
+            raise ValueError(f"classes dtype {dt} is not allowed for labels {short(values)}")
+    if dt.kind != "O":
         try:
-            dt = np.dtype(spec["dtype"])
-        except Exception as exc:
-            raise ValueError(f"classes dtype {short(spec['dtype'])} is not a dtype") from exc
-        if dt.kind not in "OUSbiuf" or dt.itemsize > 4096:
-            raise ValueError(f"classes dtype {dt} is not allowed for labels")
+            with np.errstate(all="raise"), warnings.catch_warnings():
+                warnings.simplefilter("error")
+                items = [v.encode("utf-8") for v in values] if dt.kind == "S" else values
+                cast = np.array(items, dtype=dt).tolist()
+            back = [v.decode("utf-8") for v in cast] if dt.kind == "S" else cast
+        except Exception:
+            back = None
+        if back != values:
+            raise ValueError(f"class labels {short(values)} do not survive the dtype {dt}")
     return values
 
 
@@ -178,7 +254,13 @@ def save(estimator: Any, path: str | os.PathLike[str]) -> None:
             f"got {name}. Other objects can be saved with joblib or pickle, for trusted use."
         )
     state, arrays = export()
-    write_container(path, "model", {"estimator": name, "state": state}, arrays)
+    hyper = dict(state["hyperparameters"])
+    for key, value in hyper.items():
+        if isinstance(value, np.ndarray):  # hidden_layer_sizes=np.array([3, 2]) fits too
+            hyper[key] = value.tolist()
+    # Curves grow an entry an epoch: float64 arrays, not JSON (meta.json is capped).
+    state, curves = curves_to_arrays({**state, "hyperparameters": hyper}, _CURVES)
+    write_container(path, "model", {"estimator": name, "state": state}, {**arrays, **curves})
 
 
 def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
@@ -209,7 +291,14 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     # 10. rebuild and smoke-test: the estimator must predict on a zero row.
     try:
         cls = ESTIMATORS[meta["estimator"]]
-        estimator = cls._import_state(meta["state"], arrays)
+        state = curves_from_arrays(meta["state"], _CURVES, arrays)
+        weights = {k: v for k, v in arrays.items() if k not in _CURVES.values()}
+        hidden = state["hyperparameters"]["hidden_layer_sizes"]
+        if isinstance(hidden, int):  # as the user gave it: MLPClassifier(hidden_layer_sizes=7)
+            state["hyperparameters"] = {**state["hyperparameters"], "hidden_layer_sizes": [hidden]}
+        estimator = cls._import_state(state, weights)
+        if isinstance(hidden, int):
+            estimator.set_params(hidden_layer_sizes=hidden)
         n_features = meta["state"]["n_features_in"]
         dtype = DTYPES[meta["state"]["architecture"]["dtype"]]
         with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():

@@ -5,7 +5,7 @@ and step counts, the training curves, the shuffling generator's state and a
 SHA-256 hash of the run's configuration. Resuming from it continues bit for
 bit where it stopped; a checkpoint from a different configuration, model or
 optimizer is refused. The file is the same stored-ZIP container as a model
-file (see :mod:`glassnet.io`): data only, never unpickled.
+file (see :mod:`glassnet.persist.container`): data only, never unpickled.
 
 Examples
 --------
@@ -31,14 +31,20 @@ import numpy as np
 from ..core.checks import is_int
 from ..core.optim import Optimizer
 from ..training.state import Callback, History, TrainState
-from .container import DEFAULT_MAX_BYTES, MAX_ARRAYS, read_container, write_container
+from .ckptmeta import (
+    CURVES,
+    expected_arrays,
+    extra_curve_names,
+    history_names,
+    jsonable,
+    restore_generator,
+    short_json,
+    split_extra_curves,
+)
+from .container import DEFAULT_MAX_BYTES, read_container, write_container
+from .curves import curves_from_arrays, curves_to_arrays
 
 __all__ = ["Checkpoint", "ResumedState", "config_hash", "resume", "save_checkpoint"]
-
-# Bit generators a checkpoint may name; the state is set through NumPy's own
-# validating setter.
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
-_CURVES = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def config_hash(config: Any) -> str:
@@ -126,11 +132,15 @@ def save_checkpoint(
         arrays[key] = value
         extra_table.append({"name": str(name), "array": key})
     h = state.history
+    # Curves grow an entry an epoch: float64 arrays, not JSON (meta.json is capped).
+    history, curves = curves_to_arrays({k: list(getattr(h, k)) for k in CURVES}, history_names())
+    extra, extra_curves, more = split_extra_curves(extra)
+    arrays |= curves | more
     body = {
         "epoch": int(epoch),
         "n_steps": int(h.n_steps),
-        "history": {k: [float(v) for v in getattr(h, k)] for k in _CURVES},
-        "rng": _jsonable(state.rng.bit_generator.state),
+        "history": history,
+        "rng": jsonable(state.rng.bit_generator.state),
         "config_hash": config_hash(config),
         "config": config,
         "parameters": param_table,
@@ -142,29 +152,9 @@ def save_checkpoint(
         },
         "extra": extra,
         "extra_arrays": extra_table,
+        "extra_curves": extra_curves,
     }
     write_container(path, "checkpoint", body, arrays)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return {"ndarray": value.tolist(), "dtype": value.dtype.str}
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _from_jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"ndarray", "dtype"}:
-            dtype = np.dtype(value["dtype"])
-            if dtype.kind not in "iu":
-                raise ValueError(f"generator state arrays must be integers, got {dtype}")
-            return np.array(value["ndarray"], dtype=dtype)
-        return {k: _from_jsonable(v) for k, v in value.items()}
-    return value
 
 
 class Checkpoint(Callback):
@@ -257,49 +247,6 @@ class ResumedState:
     extra_arrays: dict[str, Any] = field(default_factory=dict)
 
 
-def _table(value: Any, where: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
-    """Check that ``value`` (the table at ``where``) lists objects of string ``keys``."""
-    if not isinstance(value, list):
-        raise ValueError(f"{where} must be a list, got {type(value).__name__}")
-    if len(value) > MAX_ARRAYS:
-        raise ValueError(f"{where} has {len(value)} entries, over the limit of {MAX_ARRAYS}")
-    for i, entry in enumerate(value):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in keys):
-            raise ValueError(
-                f"{where}[{i}] must be an object with string {', '.join(keys)}, got "
-                f"{_short_json(entry)}"
-            )
-    return value
-
-
-def _expected_arrays(meta: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
-    # The shapes are the declared ones (a checkpoint has no architecture of
-    # its own: resume() compares them with the live model). Check the tables;
-    # read_container has already checked the array table itself (names,
-    # shapes, dtypes), and each table entry here names one of those arrays.
-    declared = {e["name"]: (tuple(e["shape"]), e["dtype"]) for e in meta["arrays"]}
-    if not isinstance(meta.get("parameters"), list) or not isinstance(meta.get("optimizer"), dict):
-        raise ValueError("a checkpoint needs 'parameters' and 'optimizer' tables")
-    params = _table(meta["parameters"], "parameters", ("name", "array"))
-    slots = _table(meta["optimizer"].get("slots"), "optimizer.slots", ("param", "slot", "array"))
-    extra = _table(meta.get("extra_arrays", []), "extra_arrays", ("name", "array"))
-    names = [p["name"] for p in params]
-    if len(set(names)) != len(names):
-        raise ValueError(f"the parameter table repeats a name: {_short_json(names)}")
-    used = [e["array"] for e in (*params, *slots, *extra)]
-    if sorted(used) != sorted(declared):
-        raise ValueError(
-            f"the parameter, slot and extra tables name the arrays {_short_json(sorted(used))}, "
-            f"but the file declares {_short_json(sorted(declared))}: each array must be "
-            "named exactly once"
-        )
-    for key in ("epoch", "n_steps"):
-        value = meta.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{key} must be a non-negative integer, got {value!r}")
-    return declared
-
-
 def resume(
     path: str | os.PathLike[str],
     model: Any,
@@ -339,7 +286,7 @@ def resume(
     """
     from ..exceptions import ModelFileError
 
-    meta, arrays = read_container(path, "checkpoint", _expected_arrays, max_bytes=max_bytes)
+    meta, arrays = read_container(path, "checkpoint", expected_arrays, max_bytes=max_bytes)
     where = f"checkpoint {os.fspath(path)!r}"
     if meta.get("config_hash") != config_hash(config):
         stored = meta.get("config")
@@ -350,12 +297,12 @@ def resume(
             )
             if diff:
                 values = "; ".join(
-                    f"{k}: {_short_json(stored.get(k))} there, {_short_json(config.get(k))} now"
+                    f"{k}: {short_json(stored.get(k))} there, {short_json(config.get(k))} now"
                     for k in diff[:8]
                 )
                 keys = f" (differs in {', '.join(diff)}) [{values}]"
         else:
-            keys = f": checkpoint {_short_json(stored)}, now {_short_json(config)}"
+            keys = f": checkpoint {short_json(stored)}, now {short_json(config)}"
         raise ValueError(
             f"{where} was written with a different config{keys}. Resume with the same "
             "configuration, or start a new run with a new checkpoint path."
@@ -382,10 +329,11 @@ def resume(
             f"{type(optimizer).__name__!r}. Resume with the same optimizer."
         )
     try:
-        rng = _restore_generator(meta["rng"])
+        rng = restore_generator(meta["rng"])
         history = History(n_steps=meta["n_steps"])
-        for key in _CURVES:
-            values = meta["history"][key]
+        curves = curves_from_arrays(meta["history"], history_names(), arrays)
+        for key in CURVES:
+            values = curves[key]
             if not isinstance(values, list) or not all(isinstance(v, (int, float)) for v in values):
                 raise ValueError(f"history.{key} must be a list of numbers")
             getattr(history, key).extend(float(v) for v in values)
@@ -410,25 +358,15 @@ def resume(
     for name, value in saved.items():
         params[name][...] = value
     optimizer.load_state_dict(opt_state)
+    extra = meta.get("extra")
+    if isinstance(extra, dict):
+        extra = curves_from_arrays(extra, extra_curve_names(meta), arrays)
     return ResumedState(
         epoch=meta["epoch"],
         n_steps=meta["n_steps"],
         history=history,
         rng=rng,
         config=meta.get("config"),
-        extra=meta.get("extra"),
+        extra=extra,
         extra_arrays=extra_arrays,
     )
-
-
-def _short_json(value: Any) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _restore_generator(state: Any) -> np.random.Generator:
-    if not isinstance(state, dict) or state.get("bit_generator") not in _BIT_GENERATORS:
-        raise ValueError(f"rng.bit_generator must be one of {list(_BIT_GENERATORS)}")
-    bit_generator = getattr(np.random, state["bit_generator"])()
-    bit_generator.state = _from_jsonable(state)
-    return np.random.Generator(bit_generator)

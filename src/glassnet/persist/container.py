@@ -12,12 +12,14 @@ from the JSON and its arrays are filled from checked bytes.
 :func:`load` checks, stopping at the first failure:
 
 1. the file's size against a cap;
-2. that it is a valid ZIP archive;
-3. the members: ``meta.json`` first, no path separators, all stored,
-   no duplicates;
-4. ``meta.json`` is at most 1 MiB and parses as JSON;
-5. the magic string and a supported ``format_version`` (a newer one raises
-   :class:`~glassnet.UnsupportedFormatError`);
+2. that it is a valid ZIP archive, read by :mod:`.zipcheck` before
+   :mod:`zipfile` sees it: at most ``MAX_ARRAYS + 1`` entries, no ZIP64, and
+   members that tile the file without overlap or gap, each local header
+   agreeing with the central directory;
+3. ``meta.json`` first, stored, at most 1 MiB, parsing as JSON;
+4. the magic string and a supported ``format_version`` (a newer one raises
+   :class:`~glassnet.UnsupportedFormatError`, whatever else changed);
+5. the members: no path separators, all stored, no duplicates, ``.npy``;
 6. the schema: types, positive sizes, bounded layer and class counts, and
    the member names exactly the declared arrays; the estimator state's
    ``export_version`` a positive integer this glassnet reads (a newer one
@@ -37,11 +39,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
-import re
 import stat
-import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from typing import IO, Any, NoReturn
@@ -50,12 +49,28 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._version import __version__
-from ..exceptions import ModelFileError, UnsupportedFormatError
+from ..exceptions import UnsupportedFormatError
 from . import files as _files
+from .members import (
+    DTYPES,
+    MAX_ARRAYS,
+    MAX_WIDTH,
+    META,
+    NAME,
+    Reader,
+    check_int,
+    declared_arrays,
+    read_array,
+    short,
+)
+from .zipcheck import LayoutError, check_layout
 
 __all__ = [
+    "DTYPES",
     "FORMAT_VERSION",
     "MAGIC",
+    "MAX_ARRAYS",
+    "MAX_WIDTH",
     "META",
     "Reader",
     "check_int",
@@ -65,21 +80,18 @@ __all__ = [
 ]
 
 MAGIC = "glassnet model file"
-FORMAT_VERSION = 1
+# 2: curves are float64 arrays, not JSON lists (version 1 files still load).
+FORMAT_VERSION = 2
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: far above any MLP glassnet trains
 MAX_META_BYTES = 1 << 20
 MAX_LAYERS = 256  # weight layers
-MAX_WIDTH = 1 << 24
 MAX_CLASSES = 1 << 20
-MAX_ARRAYS = 4096
+# Under ZIP64's thresholds (zipfile switches a member to ZIP64 above 2 GiB / 1.05),
+# which load refuses: save refuses the same up front.
+MAX_FILE_BYTES = 2_000_000_000
 
-# Array dtypes a file may hold: little-endian floats, by the name meta.json uses.
-DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 
-META = "meta.json"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,127}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _ZIP_START = b"PK\x03\x04"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # identical bytes for identical models
 
@@ -95,6 +107,11 @@ def _array_bytes(name: str, value: Any) -> tuple[NDArray[np.floating], bytes]:
             "arrays only."
         )
     arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not 1 <= arr.ndim <= 2 or not all(1 <= n <= MAX_WIDTH for n in arr.shape):
+        raise ValueError(
+            f"array {name!r} has shape {arr.shape}; a glassnet file holds arrays of 1 or 2 "
+            f"dimensions, each 1 to {MAX_WIDTH} long."
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(
             f"array {name!r} holds {int(np.count_nonzero(~np.isfinite(arr)))} non-finite "
@@ -132,7 +149,7 @@ def write_container(
     entries = []
     members = []
     for name, value in arrays.items():
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise ValueError(
                 f"array name {name!r} is not allowed: use letters, digits, '_' and '.', "
                 "starting with a letter or digit."
@@ -162,54 +179,51 @@ def write_container(
             f"cannot write {os.fspath(path)!r}: the description is not plain JSON ({exc})."
         ) from exc
     if len(text) > MAX_META_BYTES:
+        field, size = _largest_field(meta)
         raise ValueError(
-            f"cannot write {os.fspath(path)!r}: meta.json would be {len(text)} bytes, over the "
-            f"{MAX_META_BYTES}-byte limit (too many classes or feature names?)."
+            f"cannot write {os.fspath(path)!r}: its largest description field, {field} "
+            f"({size} bytes of JSON), makes meta.json {len(text)} bytes, over the "
+            f"{MAX_META_BYTES}-byte limit. Shorten it (fewer or shorter class labels, feature "
+            "names or configuration values)."
+        )
+    total = len(text) + sum(len(npy) + 200 for _, npy in members)
+    if total > MAX_FILE_BYTES:
+        raise ValueError(
+            f"cannot write {os.fspath(path)!r}: the file would be about {total} bytes, over "
+            f"the {MAX_FILE_BYTES}-byte limit of a glassnet file. Use a smaller network."
         )
 
     def write(f: IO[bytes]) -> None:
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+        # Into a pipe zipfile would write data descriptors instead of sizes in
+        # the local headers, which load refuses: build those files in memory.
+        buffer = None if f.seekable() else io.BytesIO()
+        with zipfile.ZipFile(
+            f if buffer is None else buffer, "w", compression=zipfile.ZIP_STORED
+        ) as zf:
             for member, data in [(META, text), *members]:
                 info = zipfile.ZipInfo(member, date_time=_FIXED_TIME)
                 info.compress_type = zipfile.ZIP_STORED
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
+        if buffer is not None:
+            f.write(buffer.getvalue())
 
     _files.atomic_write(path, write)
 
 
+def _largest_field(meta: Mapping[str, Any]) -> tuple[str, int]:
+    """The description's largest field (one level into objects) and its JSON size."""
+    sizes = []
+    for key, value in meta.items():
+        inner = value.items() if isinstance(value, dict) and value else [(None, value)]
+        for sub, item in inner:
+            size = len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+            sizes.append((size, key if sub is None else f"{key}.{sub}"))
+    size, field = max(sizes)
+    return field, size
+
+
 # --------------------------------------------------------------------------- reading
-
-
-class Reader:
-    """Raises :class:`~glassnet.ModelFileError` naming the path and the member.
-
-    Parameters
-    ----------
-    path : str
-        The file being read, as the user named it.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def fail(self, member: str | None, reason: str, cause: BaseException | None = None) -> NoReturn:
-        where = f" (member {member!r})" if member else ""
-        exc = ModelFileError(f"cannot load {self.path!r}{where}: {reason}")
-        raise exc from cause
-
-
-def check_int(value: Any, low: int, high: int) -> bool:
-    """Whether a JSON value is an integer (not a bool) in ``[low, high]``.
-
-    Parameters
-    ----------
-    value : object
-        A value parsed from ``meta.json``.
-    low, high : int
-        Inclusive bounds.
-    """
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _no_constants(name: str) -> NoReturn:
@@ -278,6 +292,13 @@ def read_container(
             )
             r.fail(None, f"not a glassnet file (it does not start as a ZIP archive).{hint}")
         try:
+            # Before zipfile parses anything: counts, sizes and offsets.
+            check_layout(f, size, MAX_ARRAYS + 1)
+        except LayoutError as exc:
+            r.fail(exc.member, f"not a valid ZIP archive: {exc}", exc)
+        except OSError as exc:
+            r.fail(None, f"cannot read the file: {exc.strerror or exc}", exc)
+        try:
             zf = zipfile.ZipFile(f)
         except Exception as exc:
             r.fail(None, f"not a valid ZIP archive ({exc}); the file is damaged or truncated", exc)
@@ -291,29 +312,16 @@ def _read_members(
     kind: str,
     expected: Callable[[dict[str, Any]], dict[str, tuple[tuple[int, ...], str]]],
 ) -> tuple[dict[str, Any], dict[str, NDArray[np.floating]]]:
-    # 3. member structure
+    # 3. meta.json first, bounded, then parsed: the version decides how to read the rest
     infos = zf.infolist()
     if len(infos) > MAX_ARRAYS + 1:
         r.fail(None, f"{len(infos)} members, over the limit of {MAX_ARRAYS + 1}")
     if not infos or infos[0].filename != META:
         first = infos[0].filename if infos else None
         r.fail(first, f"the first member must be {META!r}")
-    seen: set[str] = set()
-    for info in infos:
-        name = info.filename
-        if "/" in name or "\\" in name or not _NAME.fullmatch(name.removesuffix(".npy")):
-            r.fail(name, "member names must be plain file names (no folders or odd characters)")
-        if name in seen:
-            r.fail(name, "the member appears twice")
-        seen.add(name)
-        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
-            r.fail(name, "the member is compressed; glassnet files store every member as is")
-        if info.flag_bits & 0x1:
-            r.fail(name, "the member is encrypted")
-        if name != META and not name.endswith(".npy"):
-            r.fail(name, "unexpected member: only meta.json and .npy arrays are allowed")
-    # 4. meta.json: bounded, then parsed
     meta_info = infos[0]
+    if meta_info.compress_type != zipfile.ZIP_STORED or meta_info.flag_bits & 0x1:
+        r.fail(META, "the member is compressed or encrypted; glassnet stores it as is")
     if meta_info.file_size > MAX_META_BYTES:
         r.fail(META, f"{meta_info.file_size} bytes, over the {MAX_META_BYTES}-byte limit")
     try:
@@ -324,7 +332,7 @@ def _read_members(
         r.fail(META, f"unreadable or not valid JSON ({exc})", exc)
     if not isinstance(meta, dict):
         r.fail(META, f"expected a JSON object, got {type(meta).__name__}")
-    # 5. magic and version
+    # 4. magic and version, before any other structure a newer version may change
     if meta.get("magic") != MAGIC:
         r.fail(META, f"no glassnet magic string (expected {MAGIC!r}); not a glassnet file")
     version: Any = meta.get("format_version")
@@ -333,14 +341,29 @@ def _read_members(
     if version > FORMAT_VERSION:
         raise UnsupportedFormatError(
             f"cannot load {r.path!r} (member {META!r}): it was written by glassnet "
-            f"{meta.get('glassnet_version', '?')} in format version {version}, and this glassnet "
-            f"({__version__}) reads up to version {FORMAT_VERSION}. Upgrade glassnet "
+            f"{str(meta.get('glassnet_version', '?'))[:40]} in format version {version}, and this "
+            f"glassnet ({__version__}) reads up to version {FORMAT_VERSION}. Upgrade glassnet "
             "(pip install --upgrade glassnet) to load it."
         )
+    # 5. member structure
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        if "/" in name or "\\" in name or not NAME.fullmatch(name.removesuffix(".npy")):
+            r.fail(name, "member names must be plain file names (no folders or odd characters)")
+        if name in seen:
+            r.fail(name, "the member appears twice")
+        seen.add(name)
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+            r.fail(name, "the member is compressed; glassnet files store every member as is")
+        if info.flag_bits & 0x1:
+            r.fail(name, "the member is encrypted")
+        if name != META and not name.endswith(".npy"):
+            r.fail(name, "unexpected member: only meta.json and .npy arrays are allowed")
     if meta.get("kind") != kind:
-        r.fail(META, f"the file holds a {meta.get('kind')!r}, not a {kind!r}")
+        r.fail(META, f"the file holds a {short(meta.get('kind'))}, not a {kind!r}")
     # 6. schema of the array table, and members exactly as declared
-    declared = _declared_arrays(r, meta)
+    declared = declared_arrays(r, meta)
     want = [META] + [f"{name}.npy" for name in declared]
     if [i.filename for i in infos] != want:
         extra = sorted(seen - set(want))
@@ -372,89 +395,5 @@ def _read_members(
     # 8-9. each array: header first, then data, checksum and finiteness
     arrays = {}
     for info, (name, (shape, dtype, digest)) in zip(infos[1:], declared.items(), strict=True):
-        arrays[name] = _read_array(r, zf, info, shape, DTYPES[dtype], digest)
+        arrays[name] = read_array(r, zf, info, shape, DTYPES[dtype], digest)
     return meta, arrays
-
-
-def _declared_arrays(
-    r: Reader, meta: dict[str, Any]
-) -> dict[str, tuple[tuple[int, ...], str, str]]:
-    table = meta.get("arrays")
-    if not isinstance(table, list) or len(table) > MAX_ARRAYS:
-        r.fail(META, f"'arrays' must be a list of at most {MAX_ARRAYS} entries")
-    out: dict[str, tuple[tuple[int, ...], str, str]] = {}
-    for i, entry in enumerate(table):
-        if not isinstance(entry, dict) or set(entry) != {"name", "shape", "dtype", "sha256"}:
-            r.fail(META, f"arrays[{i}] must have exactly name, shape, dtype and sha256")
-        name, shape = entry["name"], entry["shape"]
-        if not isinstance(name, str) or not _NAME.fullmatch(name) or name in out:
-            r.fail(META, f"arrays[{i}] has an invalid or repeated name {name!r}")
-        if (
-            not isinstance(shape, list)
-            or not 1 <= len(shape) <= 2
-            or not all(check_int(s, 1, MAX_WIDTH) for s in shape)
-        ):
-            r.fail(META, f"array {name!r}: shape must be 1 or 2 positive sizes, got {shape!r}")
-        if entry["dtype"] not in DTYPES:
-            r.fail(
-                META, f"array {name!r}: dtype must be one of {sorted(DTYPES)}, "
-                f"got {entry['dtype']!r}"
-            )  # fmt: skip
-        if not isinstance(entry["sha256"], str) or not _SHA256.fullmatch(entry["sha256"]):
-            r.fail(META, f"array {name!r}: sha256 must be 64 lowercase hex digits")
-        out[name] = (tuple(shape), entry["dtype"], entry["sha256"])
-    return out
-
-
-def _read_array(
-    r: Reader,
-    zf: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    shape: tuple[int, ...],
-    dtype: np.dtype,
-    digest: str,
-) -> NDArray[np.floating]:
-    member = info.filename
-    nbytes = math.prod(shape) * dtype.itemsize
-    try:
-        with zf.open(info) as fp:
-            # The header is parsed and compared before any data is read, so a
-            # forged shape or dtype never reaches an allocation.
-            version = np.lib.format.read_magic(fp)
-            if version != (1, 0):
-                raise ValueError(f".npy format version {version}, expected (1, 0)")
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # a header needing repairs is refused
-                hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(fp)
-            if hdtype.hasobject or hdtype != dtype:
-                raise ValueError(f".npy dtype {hdtype!s}, expected {dtype.str}")
-            if fortran:
-                raise ValueError(".npy data in Fortran order, expected C order")
-            if tuple(hshape) != shape:
-                raise ValueError(f".npy shape {hshape}, expected {shape}")
-            left = info.file_size - fp.tell()
-            if left != nbytes:
-                raise ValueError(f"{left} data bytes, expected {nbytes} for {dtype} {shape}")
-            data = fp.read(nbytes)
-            if len(data) != nbytes or fp.read(1):  # the read to the end checks the CRC
-                raise ValueError("the data ended early")
-    except Exception as exc:
-        r.fail(member, f"bad array ({exc})", exc)
-    if hashlib.sha256(data).hexdigest() != digest:
-        r.fail(member, "SHA-256 mismatch: the data was damaged or altered")
-    arr = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-    if not np.all(np.isfinite(arr)):
-        r.fail(member, "the array holds NaN or inf values")
-    return arr
-
-
-def short(value: Any) -> str:
-    """``repr(value)``, cut to 80 characters for an error message.
-
-    Parameters
-    ----------
-    value : object
-        Anything read from a file, possibly huge or hostile.
-    """
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
