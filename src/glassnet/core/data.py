@@ -13,10 +13,17 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .checks import check_batch_size, is_int
 
-__all__ = ["check_features", "minibatches", "one_hot"]
+__all__ = [
+    "check_features",
+    "check_sample_weight",
+    "epoch_order",
+    "minibatches",
+    "one_hot",
+    "refuse_bad_values",
+]
 
 
-def _refuse_bad_values(
+def refuse_bad_values(
     values: NDArray[Any],
     name: str,
     advice: str,
@@ -27,6 +34,17 @@ def _refuse_bad_values(
 
     The message names ``name``, the count and the first position (an index
     for a 1-D array, a tuple otherwise), then gives ``advice``.
+
+    Parameters
+    ----------
+    values : ndarray
+        The values to check.
+    name : str
+        Their name in the message.
+    advice : str
+        The next step, appended to the message.
+    negative : bool, default=False
+        Also refuse negative values.
     """
     checks = [("NaN", np.isnan(values)), ("inf", np.isinf(values))]
     if negative:
@@ -99,7 +117,7 @@ def check_features(
     with np.errstate(over="ignore", invalid="ignore"):
         finite = bool(np.isfinite(np.sum(out)))
     if not finite and not np.all(np.isfinite(out)):
-        _refuse_bad_values(
+        refuse_bad_values(
             out,
             name,
             "Remove or impute them (for example with sklearn.impute.SimpleImputer) before "
@@ -112,13 +130,23 @@ def check_features(
     return out
 
 
-def _check_sample_weight(
+def check_sample_weight(
     sample_weight: ArrayLike, n_samples: int, *, dtype: DTypeLike, name: str = "sample_weight"
 ) -> NDArray[np.floating]:
     """Validate per-sample weights: shape ``(n_samples,)``, finite, ``>= 0``.
 
     Returns the weights as a ``dtype`` array; raises ``ValueError`` naming
     ``name``, what was expected, what came, and what to do.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,)
+    n_samples : int
+        The number of samples they must match.
+    dtype : dtype-like
+        The dtype of the returned weights.
+    name : str, default="sample_weight"
+        Their name in messages.
     """
     try:
         w = np.asarray(sample_weight, dtype=dtype)
@@ -133,7 +161,7 @@ def _check_sample_weight(
             f"{name} must have shape ({n_samples},), one weight per sample; got shape "
             f"{w.shape}. Pass a 1-D array with one weight per row of the data."
         )
-    _refuse_bad_values(
+    refuse_bad_values(
         w,
         name,
         "Weights must be finite and >= 0: give a sample weight 0 to leave it out.",
@@ -210,7 +238,7 @@ def minibatches(
         If ``batch_size`` is not a positive integer or None, or ``shuffle``
         needs an ``rng`` that was not given.
     """
-    order, size = _epoch_order(n_samples, batch_size, shuffle=shuffle, rng=rng)
+    order, size = epoch_order(n_samples, batch_size, shuffle=shuffle, rng=rng)
     if size <= 0:  # no samples: no batches
         return
     for start in range(0, n_samples, size):
@@ -220,7 +248,7 @@ def minibatches(
             yield order[start : start + size]
 
 
-def _epoch_order(
+def epoch_order(
     n_samples: int,
     batch_size: int | None,
     *,
@@ -233,6 +261,15 @@ def _epoch_order(
     the contiguous rows ``b·size …`` when ``order`` is None (no shuffle, or one
     full batch, whose gradient does not depend on the order). A permutation is
     drawn from ``rng`` only when there is more than one batch to shuffle.
+
+    Parameters
+    ----------
+    n_samples : int
+    batch_size : int or None
+        None: one full batch.
+    shuffle : bool
+    rng : numpy.random.Generator or None
+        Needed when shuffling.
     """
     check_batch_size(batch_size)
     size = n_samples if batch_size is None else min(int(batch_size), n_samples)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .data import _check_sample_weight, _refuse_bad_values
+from .data import check_sample_weight, refuse_bad_values
 
 __all__ = [
     "as_target_matrix",
@@ -137,7 +137,7 @@ def as_target_matrix(
                 "sample and one column per class, or pass 1-D class indices."
             )
         T = np.asarray(y_arr, dtype=dtype)
-        _refuse_bad_values(
+        refuse_bad_values(
             T,
             "y",
             "Target distributions must be finite and non-negative: fix or drop those rows.",
@@ -162,4 +162,4 @@ def sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any) 
     """
     if sample_weight is None:
         return None
-    return _check_sample_weight(sample_weight, n_samples, dtype=dtype)
+    return check_sample_weight(sample_weight, n_samples, dtype=dtype)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..core.checks import check_batch_size, is_int
-from ..core.data import _check_sample_weight, check_features
+from ..core.data import check_features, check_sample_weight
 from ..fast.routes import check_route
 from .state import Model
 
@@ -67,7 +67,7 @@ def check_inputs(
         )
     wa = None
     if sample_weight is not None:
-        wa = _check_sample_weight(sample_weight, Xa.shape[0], dtype=dtype)
+        wa = check_sample_weight(sample_weight, Xa.shape[0], dtype=dtype)
     val = None
     if validation_data is not None:
         if len(validation_data) not in (2, 3):
@@ -79,7 +79,7 @@ def check_inputs(
         Xv = check_features(validation_data[0], name="X_val", dtype=dtype)
         wv = None
         if len(validation_data) == 3 and validation_data[2] is not None:
-            wv = _check_sample_weight(
+            wv = check_sample_weight(
                 validation_data[2], Xv.shape[0], dtype=dtype, name="sample_weight_val"
             )
         val = (Xv, np.asarray(validation_data[1]), wv)

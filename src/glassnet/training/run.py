@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core.data import _epoch_order, minibatches
+from ..core.data import epoch_order, minibatches
 from ..fast.compiled import CompiledStep
 from ..fast.routes import Route
 from .guard import InterruptGuard, Runaway, not_finite
@@ -180,7 +180,7 @@ class Run:
         """One epoch on the compiled step, many batches a call."""
         state, compiled = self.state, cast("CompiledStep", self.route.compiled)
         n = self.data.X.shape[0]
-        order, size = _epoch_order(n, self.batch_size, shuffle=self.shuffle, rng=state.rng)
+        order, size = epoch_order(n, self.batch_size, shuffle=self.shuffle, rng=state.rng)
         n_batches = -(-n // size) if size > 0 else 0
         chunk = 1 if self.per_batch else _CHUNK
         loss_sum, correct, seen = 0.0, 0, 0
