@@ -62,7 +62,9 @@ def _members(path: Path) -> list[tuple[str, bytes]]:
         return [(i.filename, zf.read(i)) for i in zf.infolist()]
 
 
-def _rezip(path: Path, members: list[tuple[str, bytes]], compress: set[str] = frozenset()) -> None:
+def _rezip(
+    path: Path, members: list[tuple[str, bytes]], compress: frozenset[str] = frozenset()
+) -> None:
     """Write ``members`` as a ZIP (stored unless named in ``compress``) over ``path``."""
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in members:
@@ -358,7 +360,7 @@ def test_extra_missing_and_compressed_members_are_refused(saved: Path) -> None:
     _rezip(saved, members[:-1])
     with pytest.raises(ModelFileError, match=rf"member '{members[-1][0]}'.*missing"):
         glassnet.load(saved)
-    _rezip(saved, members, compress={members[1][0]})
+    _rezip(saved, members, compress=frozenset({members[1][0]}))
     with pytest.raises(ModelFileError, match=rf"member '{members[1][0]}'.*compressed"):
         glassnet.load(saved)
     _rezip(saved, [*members[1:], members[0]])
