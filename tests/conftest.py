@@ -10,6 +10,22 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(params=["readable", "fast", "compiled"])
+def route(request: pytest.FixtureRequest) -> str:
+    """Each training route in turn; the compiled one where numba is installed.
+
+    Tests that take it train on that route (``train(..., route=route)``); the
+    compiled kernels restate relu-like networks, so such tests build relu models
+    for it (:func:`helpers.activation_for`).
+    """
+    if request.param == "compiled":
+        from glassnet.fast import kernels
+
+        if kernels.switched_off() or kernels.load_step() is None:
+            pytest.skip("numba is not installed (pip install 'glassnet[fast]'): no compiled route")
+    return str(request.param)
+
+
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A Generator seeded from the test's name, so every test draws its own stream."""

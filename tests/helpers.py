@@ -18,7 +18,7 @@ import pytest
 from glassnet.fast import kernels as _kernels
 
 needs_numba = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None or _kernels._off(),
+    importlib.util.find_spec("numba") is None or _kernels.switched_off(),
     reason="numba is not installed (pip install 'glassnet[fast]') or GLASSNET_NO_NUMBA is set: "
     "the compiled path is untested",
 )
@@ -47,3 +47,12 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+def activation_for(route: str, activation: str = "tanh") -> str:
+    """``activation``, or relu on the compiled route (its kernels restate relu-like layers)."""
+    return (
+        "relu"
+        if route == "compiled" and activation in ("tanh", "logistic", "sigmoid")
+        else activation
+    )

@@ -7,6 +7,7 @@ import pytest
 from sklearn.datasets import make_moons
 
 import glassnet as gn
+from helpers import activation_for
 
 
 def test_one_sgd_step_matches_hand_worked_numbers() -> None:
@@ -35,16 +36,16 @@ def test_one_sgd_step_matches_hand_worked_numbers() -> None:
 
 
 def _moons_problem(
-    dtype: type = np.float64, seed: int = 0
+    dtype: type = np.float64, seed: int = 0, route: str = "auto"
 ) -> tuple[gn.Sequential, np.ndarray, np.ndarray]:
     X, y = make_moons(200, noise=0.2, random_state=seed)
-    return gn.mlp([2, 16, 2], "tanh", rng=seed, dtype=dtype), X, y
+    return gn.mlp([2, 16, 2], activation_for(route), rng=seed, dtype=dtype), X, y
 
 
-def test_same_seed_gives_bitwise_identical_weights() -> None:
+def test_same_seed_gives_bitwise_identical_weights(route: str) -> None:
     runs = []
     for _ in range(2):
-        model, X, y = _moons_problem()
+        model, X, y = _moons_problem(route=route)
         gn.train(
             model,
             gn.SoftmaxCrossEntropy(),
@@ -54,16 +55,27 @@ def test_same_seed_gives_bitwise_identical_weights() -> None:
             epochs=5,
             batch_size=32,
             rng=np.random.default_rng(3),
+            route=route,
         )
         runs.append(model.flat_params.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
-    model, X, y = _moons_problem()
-    gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(0.01), X, y, epochs=5, batch_size=32, rng=4)
+    model, X, y = _moons_problem(route=route)
+    gn.train(
+        model,
+        gn.SoftmaxCrossEntropy(),
+        gn.Adam(0.01),
+        X,
+        y,
+        epochs=5,
+        batch_size=32,
+        rng=4,
+        route=route,
+    )
     assert not np.array_equal(model.flat_params, runs[0])
 
 
-def test_float32_training_keeps_float32_end_to_end() -> None:
-    model, X, y = _moons_problem(np.float32)
+def test_float32_training_keeps_float32_end_to_end(route: str) -> None:
+    model, X, y = _moons_problem(np.float32, route=route)
     opt = gn.Adam(0.01)
     seen: list[np.dtype] = []
 
@@ -81,6 +93,7 @@ def test_float32_training_keeps_float32_end_to_end() -> None:
         batch_size=50,
         rng=0,
         callbacks=[Spy()],
+        route=route,
     )
     assert model.flat_params.dtype == np.float32
     assert all(a.dtype == np.float32 for a in model.parameters().values())
@@ -91,8 +104,8 @@ def test_float32_training_keeps_float32_end_to_end() -> None:
     assert model.forward(X.astype(np.float32)).dtype == np.float32
 
 
-def test_training_learns_moons_and_reports_history() -> None:
-    model, X, y = _moons_problem()
+def test_training_learns_moons_and_reports_history(route: str) -> None:
+    model, X, y = _moons_problem(route=route)
     Xv, yv = make_moons(100, noise=0.2, random_state=1)
     h = gn.train(
         model,
@@ -103,6 +116,7 @@ def test_training_learns_moons_and_reports_history() -> None:
         epochs=150,
         validation_data=(Xv, yv),
         rng=0,
+        route=route,
     )
     assert h.epochs == 150 and len(h.val_loss) == 150 and len(h.val_accuracy) == 150
     assert h.loss[-1] < 0.5 * h.loss[0]
@@ -110,8 +124,8 @@ def test_training_learns_moons_and_reports_history() -> None:
     assert h.as_dict()["accuracy"] == h.accuracy
 
 
-def test_callbacks_see_every_boundary_and_can_stop() -> None:
-    model, X, y = _moons_problem()
+def test_callbacks_see_every_boundary_and_can_stop(route: str) -> None:
+    model, X, y = _moons_problem(route=route)
     events: list[str] = []
 
     class Recorder(gn.Callback):
@@ -139,14 +153,15 @@ def test_callbacks_see_every_boundary_and_can_stop() -> None:
         batch_size=100,
         rng=0,
         callbacks=[Recorder()],
+        route=route,
     )
     per_epoch = [step for e in range(3) for step in ("batch", "batch", f"epoch{e}")]
     assert events == ["begin", *per_epoch, "end"]
     assert h.epochs == 3 and h.stopped_early
 
 
-def test_early_stopping_restores_the_best_weights() -> None:
-    model, X, y = _moons_problem()
+def test_early_stopping_restores_the_best_weights(route: str) -> None:
+    model, X, y = _moons_problem(route=route)
     Xv, yv = make_moons(60, noise=0.4, random_state=5)
     stopper = gn.EarlyStopping("val_loss", patience=3)
     snapshots: list[np.ndarray] = []
@@ -166,6 +181,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
         validation_data=(Xv, yv),
         rng=0,
         callbacks=[Snap(), stopper],
+        route=route,
     )
     assert h.stopped_early
     best = int(np.argmin(h.val_loss))
@@ -174,7 +190,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
     np.testing.assert_array_equal(model.flat_params, snapshots[best])
 
 
-def test_non_finite_gradient_raises_before_the_update() -> None:
+def test_non_finite_gradient_raises_before_the_update(route: str) -> None:
     X, y = make_moons(200, noise=0.2, random_state=0)
     X = X * 1e200  # the gradient norm overflows on the first step
     model = gn.Sequential([gn.Dense(2, 2, rng=0)])
@@ -185,10 +201,11 @@ def test_non_finite_gradient_raises_before_the_update() -> None:
         match=r"epoch 1, batch 1: the gradient norm is "
         r"not finite .* learning rate 100; last finite loss: none yet",
     ) as err:
-        gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=5)
+        gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, epochs=5, route=route)
     assert isinstance(err.value, FloatingPointError)
     np.testing.assert_array_equal(model.flat_params, start)
-    assert opt.t == 0 and opt.state == {}
+    assert opt.t == 0  # no step; state, if the compiled route made it, still all zero
+    assert not any(np.any(v) for slots in opt.state.values() for v in slots.values())
 
 
 def test_non_finite_loss_mid_training_keeps_the_last_good_step() -> None:
@@ -281,7 +298,8 @@ def test_a_fit_that_starts_out_exploding_is_rolled_back_to_its_start(epochs: int
     assert seen and min(seen) > 1e3 * np.log(2)  # every epoch it ran was exploding
     assert err.value.restored_epoch == 0
     np.testing.assert_array_equal(model.flat_params, start)
-    assert opt.t == 0 and opt.state == {}
+    assert opt.t == 0  # no step; state, if the compiled route made it, still all zero
+    assert not any(np.any(v) for slots in opt.state.values() for v in slots.values())
     assert history.loss == [] and history.n_steps == 0
     # The same data, scaled so that the first epoch is sane, trains without a word.
     fine = gn.Sequential([gn.Dense(2, 2, rng=0)])
@@ -307,14 +325,21 @@ def test_a_resumed_run_keeps_its_first_epoch_as_the_reference() -> None:
         gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(1e-12), X / 10, y, epochs=3)
 
 
-def test_max_grad_norm_clips_the_step() -> None:
+def test_max_grad_norm_clips_the_step(route: str) -> None:
     dense = gn.Dense(2, 2, rng=0)
     dense.W[...] = 0.0  # z = 0, so ∂L/∂z = (-0.5, 0.5) and ‖∂L/∂W‖ = 100
     model = gn.Sequential([dense])
     before = model.flat_params.copy()
     X = np.array([[100.0, -100.0]])
     gn.train(
-        model, gn.SoftmaxCrossEntropy(), gn.SGD(1.0), X, np.array([0]), epochs=1, max_grad_norm=0.5
+        model,
+        gn.SoftmaxCrossEntropy(),
+        gn.SGD(1.0),
+        X,
+        np.array([0]),
+        epochs=1,
+        max_grad_norm=0.5,
+        route=route,
     )
     assert np.linalg.norm(model.flat_params - before) == pytest.approx(0.5)
 
@@ -448,15 +473,17 @@ def test_l2_matches_the_scikit_learn_alpha_formula(rng: np.random.Generator) -> 
     assert h.loss[0] == pytest.approx(plain + penalty_loss, rel=1e-14)
 
 
-def test_history_can_be_continued() -> None:
-    model, X, y = _moons_problem()
-    h = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=2)
-    h2 = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=3, history=h)
+def test_history_can_be_continued(route: str) -> None:
+    model, X, y = _moons_problem(route=route)
+    h = gn.train(model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=2, route=route)
+    h2 = gn.train(
+        model, gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y, epochs=3, history=h, route=route
+    )
     assert h2 is h and h.epochs == 5 and h.n_steps == 5
 
 
-def test_interrupt_from_a_callback_marks_the_history() -> None:
-    model, X, y = _moons_problem()
+def test_interrupt_from_a_callback_marks_the_history(route: str) -> None:
+    model, X, y = _moons_problem(route=route)
     history = gn.History()
     seen: list[np.ndarray] = []
 
@@ -478,6 +505,7 @@ def test_interrupt_from_a_callback_marks_the_history() -> None:
             rng=0,
             callbacks=[CtrlC()],
             history=history,
+            route=route,
         )
     assert history.interrupted and history.n_steps == 7 and history.epochs == 1
     np.testing.assert_array_equal(model.flat_params, seen[-1])
