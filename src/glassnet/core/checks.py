@@ -10,7 +10,12 @@ __all__ = ["check_batch_size", "check_number", "is_int"]
 
 
 def is_int(value: Any) -> bool:
-    """True for a Python or NumPy integer; False for bool, which Python counts as an int."""
+    """True for a Python or NumPy integer; False for bool, which Python counts as an int.
+
+    Parameters
+    ----------
+    value : object
+    """
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 

@@ -17,7 +17,7 @@ so by the chain rule ``∂L/∂z_i = Σ_o (-y_o/ŷ_o) ∂ŷ_o/∂z_i
 = -y_i (1 - ŷ_i) + Σ_{o≠i} y_o ŷ_i = ŷ_i Σ_o y_o - y_i``, which is ``ŷ_i - y_i``
 when ``y`` is one-hot. :func:`softmax_jacobian` builds the matrix of the two
 cases; :func:`softmax_jvp` applies it without forming it; the fused loss in
-:mod:`glassnet.losses` uses the collapsed result directly.
+:mod:`glassnet.core.losses` uses the collapsed result directly.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from .compiled import CompiledStep
 from .flat import FlatView
 from .numpy_step import FastStep
 
-__all__ = ["ROUTES", "Route", "choose_route"]
+__all__ = ["ROUTES", "Route", "check_route", "choose_route"]
 
 #: The values ``route=`` takes.
 ROUTES = ("auto", "readable", "fast", "compiled")
