@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,3 +36,30 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     where = "tests/" + request.node.nodeid.rsplit("/", 1)[-1]
     seed = sum(map(ord, where)) % (2**32)
     return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def moons() -> tuple[np.ndarray, np.ndarray]:
+    """``make_moons(200, noise=0.2, random_state=0)``: the small teaching problem."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    return X, y
+
+
+@pytest.fixture
+def fitted(rng: np.random.Generator) -> Any:
+    """A small fitted MLPClassifier (:func:`helpers.fit_small`), fresh for each test."""
+    from helpers import fit_small
+
+    return fit_small(rng)
+
+
+@pytest.fixture
+def saved_model(fitted: Any, tmp_path: Path) -> Path:
+    """``fitted`` saved with :func:`glassnet.save` to ``tmp_path / "model.glassnet"``."""
+    import glassnet
+
+    path = tmp_path / "model.glassnet"
+    glassnet.save(fitted, path)
+    return path

@@ -12,7 +12,10 @@ import os
 import re
 import subprocess
 import sys
+import warnings
+from typing import Any
 
+import numpy as np
 import pytest
 
 from glassnet.fast import kernels as _kernels
@@ -56,3 +59,21 @@ def activation_for(route: str, activation: str = "tanh") -> str:
         if route == "compiled" and activation in ("tanh", "logistic", "sigmoid")
         else activation
     )
+
+
+def fit_small(rng: Any, X: Any = None, *, max_iter: int = 20, dtype: Any = None) -> Any:
+    """A small fitted MLPClassifier (2 → 3 → 2, string labels "no"/"yes"): a ~4 KB file.
+
+    ``X`` defaults to 60 standard normal points; the label is whether x0 + x1 > 0.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    from glassnet import MLPClassifier
+
+    if X is None:
+        X = rng.normal(size=(60, 2))
+    Xa = np.asarray(X)
+    y = np.array(["no", "yes"])[(Xa[:, 0] + Xa[:, 1] > 0).astype(int)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier((3,), max_iter=max_iter, random_state=0, dtype=dtype).fit(X, y)

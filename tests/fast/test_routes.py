@@ -9,11 +9,6 @@ from sklearn.datasets import make_moons
 import glassnet as gn
 
 
-@pytest.fixture
-def moons() -> tuple[np.ndarray, np.ndarray]:
-    return make_moons(200, noise=0.2, random_state=0)
-
-
 def _fit(model: gn.Sequential, X: np.ndarray, y: np.ndarray, **kw: object) -> gn.History:
     loss = kw.pop("loss", gn.SoftmaxCrossEntropy())
     return gn.train(model, loss, gn.Adam(0.01), X, y, epochs=3, rng=0, **kw)  # type: ignore[arg-type]

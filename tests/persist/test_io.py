@@ -11,39 +11,33 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 import glassnet
 import glassnet.persist.container as gio
 from glassnet import MLPClassifier, ModelFileError, UnsupportedFormatError
+from helpers import fit_small
 
 
 def _fit(rng: np.random.Generator, dtype: Any = None, n: int = 60) -> MLPClassifier:
     """A small fitted estimator (2 → 3 → 2, string labels): a file of about 4 KB."""
-    X = rng.normal(size=(n, 2))
-    y = np.array(["no", "yes"])[(X[:, 0] + X[:, 1] > 0).astype(int)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPClassifier((3,), max_iter=5, random_state=0, dtype=dtype).fit(X, y)
+    return fit_small(rng, rng.normal(size=(n, 2)), max_iter=5, dtype=dtype)
 
 
 @pytest.fixture
-def net(rng: np.random.Generator) -> MLPClassifier:
-    return _fit(rng)
+def net(fitted: MLPClassifier) -> MLPClassifier:
+    return fitted
 
 
 @pytest.fixture
-def saved(net: MLPClassifier, tmp_path: Path) -> Path:
-    path = tmp_path / "model.glassnet"
-    glassnet.save(net, path)
-    return path
+def saved(saved_model: Path) -> Path:
+    return saved_model
 
 
 def _arrays(est: Any) -> dict[str, np.ndarray]:
