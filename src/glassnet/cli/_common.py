@@ -13,9 +13,15 @@ if TYPE_CHECKING:
     from ..teach.datasets import Data
 
 __all__ = [
+    "MAX_HIDDEN_LAYERS",
+    "MAX_N_SAMPLES",
+    "StoppedBySignal",
     "UserError",
     "add_network_arguments",
     "architecture",
+    "bounded_float",
+    "bounded_int",
+    "file_name",
     "fraction",
     "hidden_sizes",
     "load_dataset",
@@ -23,12 +29,38 @@ __all__ = [
     "positive_float",
     "positive_int",
     "reporting_write_errors",
+    "seed",
     "unit_interval",
 ]
+
+# A 2-D toy dataset of ten million points is 160 MB of features before any copy, and
+# full-batch training keeps every layer's activations for all of them: far past what
+# a teaching run needs, and the size where a mistyped zero starts to exhaust memory.
+MAX_N_SAMPLES = 10_000_000
+MAX_HIDDEN_LAYERS = 100
+# make_moons and friends take a NumPy seed: an integer in [0, 2**32).
+_MAX_SEED = 2**32 - 1
+# The datasets' coordinates are of size about 1: a noise of 100 already buries any of
+# them, and much larger values overflow to inf.
+_MAX_NOISE = 100.0
 
 
 class UserError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
+
+
+class StoppedBySignal(Exception):
+    """A run stopped by SIGTERM or SIGHUP, after saving what it had: exit 128 + signum.
+
+    Parameters
+    ----------
+    signum : int
+        The signal that stopped the run.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @contextmanager
@@ -63,6 +95,40 @@ def positive_int(text: str) -> int:
     return int(_number(text, int, lambda v: v >= 1, "a positive integer"))
 
 
+def bounded_int(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """argparse type factory: an integer in [low, high]; ``why`` explains the upper bound."""
+
+    def parse(text: str) -> int:
+        expected = f"an integer from {low:,} to {high:,}" + (f" ({why})" if why else "")
+        return int(_number(text, int, lambda v: low <= v <= high, expected))
+
+    return parse
+
+
+def bounded_float(low: float, high: float, why: str = "") -> Callable[[str], float]:
+    """argparse type factory: a finite number in [low, high]; ``why`` explains the bounds."""
+
+    def parse(text: str) -> float:
+        expected = f"a number from {low:g} to {high:g}" + (f" ({why})" if why else "")
+        return float(_number(text, float, lambda v: low <= v <= high, expected))
+
+    return parse
+
+
+def seed(text: str) -> int:
+    """argparse type: a NumPy seed, an integer in [0, 2**32 - 1]."""
+    return int(
+        _number(text, int, lambda v: 0 <= v <= _MAX_SEED, f"an integer from 0 to {_MAX_SEED}")
+    )
+
+
+def file_name(text: str) -> str:
+    """argparse type: a path that is not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
+    return text
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
     return float(_number(text, float, lambda v: v > 0 and np.isfinite(v), "a positive number"))
@@ -95,6 +161,10 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive widths such as 32,32, got {text!r}"
         )
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}"
+        )
     return sizes
 
 
@@ -107,12 +177,20 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         "--dataset", choices=sorted(DATASETS), default="moons", help="2-D dataset (default: moons)"
     )
     data.add_argument(
-        "--n-samples", type=positive_int, default=1000, help="number of points (default: 1000)"
+        "--n-samples",
+        type=bounded_int(1, MAX_N_SAMPLES, "a larger toy dataset is a typo"),
+        default=1000,
+        help=f"number of points, at most {MAX_N_SAMPLES:,} (default: 1000)",
     )
-    data.add_argument("--noise", type=float, default=0.2, help="noise level (default: 0.2)")
+    data.add_argument(
+        "--noise",
+        type=bounded_float(0.0, _MAX_NOISE, "the data are of size 1"),
+        default=0.2,
+        help="noise level, 0 to 100 (default: 0.2)",
+    )
     data.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=0,
         help="seed for the data, the split, the weights and the shuffles (default: 0)",
     )
@@ -146,9 +224,15 @@ def load_dataset(args: argparse.Namespace) -> Data:
     from ..teach.datasets import make_dataset
 
     try:
-        return make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
+        X, y = make_dataset(args.dataset, args.n_samples, args.noise, args.seed)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if not np.all(np.isfinite(X)):
+        raise UserError(
+            f"--noise {args.noise:g} made {args.dataset} points that are not finite; "
+            "use a smaller noise."
+        )
+    return X, y
 
 
 def architecture(hidden: Iterable[int], n_classes: int) -> str:

@@ -88,9 +88,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def _network_logits(args: argparse.Namespace) -> tuple[np.ndarray, int, str]:
     """Train the network on the dataset and return one sample's logits and label."""
-    from ..core.layers import mlp
     from ..core.losses import SoftmaxCrossEntropy
     from ..core.optim import Adam
+    from ..core.sequential import mlp
     from ..training.loop import train
 
     X, y = load_dataset(args)

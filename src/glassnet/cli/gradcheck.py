@@ -55,8 +55,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Print the per-parameter table; return 0 when every error is within the threshold."""
-    from ..core.layers import mlp
     from ..core.losses import SoftmaxCrossEntropy
+    from ..core.sequential import mlp
     from ..teach.explain import table
     from ..teach.gradcheck import check_gradients
 
