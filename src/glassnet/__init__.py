@@ -21,6 +21,7 @@ from .core.functional import (
 )
 from .core.layers import Dense, Layer
 from .core.losses import CrossEntropy, SoftmaxCrossEntropy
+from .core.multilabel import SigmoidCrossEntropy
 from .core.optim import SGD, Adam, AdamW, Optimizer
 from .core.sequential import Sequential, mlp
 from .exceptions import ModelFileError, TrainingDivergedError, UnsupportedFormatError
@@ -58,6 +59,7 @@ __all__ = [
     "ResumedState",
     "Sequential",
     "Sigmoid",
+    "SigmoidCrossEntropy",
     "Snapshot",
     "Softmax",
     "SoftmaxCrossEntropy",

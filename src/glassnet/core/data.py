@@ -17,6 +17,7 @@ __all__ = [
     "check_features",
     "check_sample_weight",
     "epoch_order",
+    "is_sparse",
     "minibatches",
     "one_hot",
     "refuse_bad_values",
@@ -59,6 +60,34 @@ def refuse_bad_values(
             )
 
 
+def is_sparse(X: object) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix or array (without importing SciPy).
+
+    Parameters
+    ----------
+    X : object
+    """
+    return hasattr(X, "tocsr") and hasattr(X, "nnz") and type(X).__module__.startswith("scipy")
+
+
+def _check_sparse(X: Any, name: str, dt: np.dtype) -> Any:
+    """A sparse ``X`` as CSR in ``dt``, checked like a dense one; its zeros never stored."""
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features); got {X.shape}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} has shape {X.shape}: at least 1 sample and 1 feature are needed.")
+    if np.iscomplexobj(X.data):
+        raise ValueError(f"Complex data not supported in {name}; pass real numbers.")
+    out = X.tocsr().astype(dt, copy=False)
+    if not np.all(np.isfinite(out.data)):
+        refuse_bad_values(
+            out.data,
+            f"{name} (its stored values)",
+            "Remove or impute them before training.",
+        )
+    return out
+
+
 def check_features(
     X: ArrayLike, *, name: str = "X", dtype: DTypeLike = np.float64
 ) -> NDArray[np.floating]:
@@ -76,6 +105,8 @@ def check_features(
     Returns
     -------
     ndarray of shape (n_samples, n_features)
+        Or, for a SciPy sparse ``X``, a CSR matrix of ``dtype``: sparse input is
+        never densified (the first Dense layer multiplies it as it is).
 
     Raises
     ------
@@ -90,6 +121,8 @@ def check_features(
             f"dtype must be float32 or float64; got {dt}. glassnet computes in float32 or "
             "float64 only: pass dtype=np.float32 or np.float64."
         )
+    if is_sparse(X):
+        return _check_sparse(X, name, dt)  # type: ignore[no-any-return]
     arr = np.asarray(X)
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}; pass real numbers.")

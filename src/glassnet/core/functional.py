@@ -42,6 +42,7 @@ __all__ = [
     "softmax_jacobian",
     "softmax_jvp",
     "softmax_vjp",
+    "softplus",
     "tanh",
     "tanh_grad",
 ]
@@ -289,6 +290,14 @@ def sigmoid(x: Array, out: Array | None = None) -> Array:
     return out
 
 
+def softplus(x: Array) -> Array:
+    """``log(1 + exp(x))``, overflow-safe: ``max(x, 0) + log1p(exp(-|x|))``.
+
+    It is ``-log σ(-x)``: the binary cross-entropy on logits is built from it.
+    """
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
 def sigmoid_grad(a: Array, out: Array | None = None) -> Array:
     """Derivative of the sigmoid from its output: ``da/dx = a (1 - a)``."""
     out = np.subtract(1.0, a, out=out)
@@ -315,7 +324,12 @@ def identity_grad(x: Array, out: Array | None = None) -> Array:
 
 
 def dense(X: Array, W: Array, b: Array, out: Array | None = None) -> Array:
-    """Affine map ``X @ W + b`` of shape (n_samples, n_out) (into ``out`` when given)."""
+    """Affine map ``X @ W + b`` of shape (n_samples, n_out) (into ``out`` when given).
+
+    ``X`` may be a SciPy sparse matrix: ``X @ W`` is then its sparse product.
+    """
+    if not isinstance(X, np.ndarray):  # sparse X: its sparse product, a dense result
+        return np.asarray(X @ W) + b
     out = np.matmul(X, W, out=out)
     out += b
     return out
@@ -340,8 +354,11 @@ def dense_grads(
 
     ``Σ_rows G`` is taken as ``1ᵀ G`` (``ones``: a vector of n_samples ones,
     made here when not given): in NumPy a sum over the rows of a (1000, 32)
-    array costs ~5x a matrix-vector product.
+    array costs ~5x a matrix-vector product. ``X`` may be SciPy sparse.
     """
-    np.matmul(X.T, G, out=dW)
+    if isinstance(X, np.ndarray):
+        np.matmul(X.T, G, out=dW)
+    else:  # sparse X: its transpose times G, a sparse product
+        dW[...] = X.T @ G
     np.matmul(np.ones(G.shape[0], dtype=G.dtype) if ones is None else ones, G, out=db)
     return np.matmul(G, W.T, out=dX) if need_dx else None

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from .activations import ACTIVATIONS
+from .data import is_sparse
 from .init import INITIALIZERS, as_generator
 from .layers import Buffers, Dense, Layer, check_float_dtype, fast_form_gap
 
@@ -100,7 +101,9 @@ class Sequential(Layer):
         so a float32 model computes, and returns, float32 for any input. A
         stack without parameters keeps the input's dtype.
         """
-        if self._names:
+        if self._names and is_sparse(X):
+            X = X.astype(self.flat_params.dtype, copy=False)  # stays sparse
+        elif self._names:
             X = np.asarray(X, dtype=self.flat_params.dtype)
         for layer in self.layers:
             X = layer.forward(X)

@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core.data import is_sparse
 from ..core.layers import fast_form_gap
 from ..core.losses import SoftmaxCrossEntropy
 from ..core.sequential import Sequential
@@ -80,7 +81,9 @@ def check_route(route: Any) -> str:
     return route
 
 
-def _fast_gap(model: object, loss: object, ya: NDArray[Any], wa: Array | None) -> str | None:
+def _fast_gap(
+    model: object, loss: object, Xa: Any, ya: NDArray[Any], wa: Array | None
+) -> str | None:
     """Why the fast step cannot run this training, or None."""
     if not isinstance(model, Sequential) or FlatView.of(model) is None:
         return (
@@ -102,6 +105,8 @@ def _fast_gap(model: object, loss: object, ya: NDArray[Any], wa: Array | None) -
         return "the loss smooths labels (the fast form takes one-hot targets)"
     if wa is not None:
         return "samples are weighted (the fast form takes unit weights)"
+    if is_sparse(Xa):
+        return "X is sparse (the fast step gathers dense rows; the readable one multiplies sparse)"
     if ya.ndim != 1:
         return "y holds target rows (the fast form takes class indices)"
     return None
@@ -155,7 +160,7 @@ def choose_route(
     check_route(route)
     if route == "readable":
         return Route("readable", "asked for (route='readable')")
-    gap = _fast_gap(model, loss, ya, wa)
+    gap = _fast_gap(model, loss, Xa, ya, wa)
     if gap is not None:
         if route != "auto":
             raise ValueError(

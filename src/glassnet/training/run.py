@@ -14,7 +14,7 @@ from ..fast.routes import Route
 from .guard import InterruptGuard, Runaway, not_finite
 from .inputs import RunData
 from .state import Callback, TrainState
-from .step import evaluate, labels_of, loss_and_gradient
+from .step import count_correct, evaluate, loss_and_gradient
 
 __all__ = ["Run"]
 
@@ -160,7 +160,7 @@ class Run:
                     value, n_correct = math.nan, 0
                 else:
                     value, logits = done
-                    n_correct = int(np.count_nonzero(logits.argmax(axis=1) == labels_of(yb)))
+                    n_correct = count_correct(state.loss, logits, yb)
                     self.n_classes = int(logits.shape[1])
                 sq = float(sum(np.vdot(g, g) for g in self.grads.values()))
         if not (math.isfinite(value) and math.isfinite(sq)):

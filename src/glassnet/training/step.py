@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..core.losses import l2_penalty
 from .state import Loss, Model
 
-__all__ = ["evaluate", "labels_of", "loss_and_gradient"]
+__all__ = ["count_correct", "evaluate", "labels_of", "loss_and_gradient"]
 
 Array = NDArray[np.floating]
 
@@ -28,6 +28,26 @@ def labels_of(y: ArrayLike) -> NDArray[np.intp]:
     """
     arr = np.asarray(y)
     return np.argmax(arr, axis=1) if arr.ndim == 2 else arr.astype(np.intp)
+
+
+def count_correct(loss: Loss, logits: Array, y: ArrayLike) -> int:
+    """How many samples the logits get right, as the loss counts them.
+
+    A loss may say (``loss.n_correct(logits, y)``: a multilabel loss counts rows
+    whose every label is right); otherwise the largest logit must be at the
+    (largest) target.
+
+    Parameters
+    ----------
+    loss : Loss
+    logits : ndarray of shape (n_samples, n_outputs)
+    y : array-like
+        Class indices or target rows.
+    """
+    count = getattr(loss, "n_correct", None)
+    if count is not None:
+        return int(count(logits, y))
+    return int(np.count_nonzero(logits.argmax(axis=1) == labels_of(y)))
 
 
 def loss_and_gradient(
@@ -106,5 +126,5 @@ def evaluate(
     """
     logits = model.forward(X)
     value = loss.forward(logits, y, sample_weight)
-    acc = float(np.mean(np.argmax(logits, axis=1) == labels_of(y)))
+    acc = count_correct(loss, logits, y) / max(int(logits.shape[0]), 1)
     return value, acc

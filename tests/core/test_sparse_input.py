@@ -1,0 +1,52 @@
+"""Sparse X is never densified: the first layer's products run sparse, to the dense numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.core.data import check_features, is_sparse
+
+sp = pytest.importorskip("scipy.sparse")
+
+
+def _sparse(rng: np.random.Generator, fmt: str = "csr") -> tuple[object, np.ndarray]:
+    X = sp.random(120, 40, density=0.08, random_state=int(rng.integers(1000)), format=fmt)
+    y = np.asarray(X.sum(axis=1)).ravel() > np.median(np.asarray(X.sum(axis=1)))
+    return X, y.astype(int)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_training_on_sparse_equals_training_on_dense(fmt: str, rng: np.random.Generator) -> None:
+    X, y = _sparse(rng, fmt)
+    models = [gn.mlp([40, 8, 2], "relu", rng=0) for _ in range(2)]
+    h = gn.train(models[0], gn.SoftmaxCrossEntropy(), gn.Adam(0.01), X, y, epochs=4,
+                 batch_size=16, rng=1)  # fmt: skip
+    gn.train(models[1], gn.SoftmaxCrossEntropy(), gn.Adam(0.01), X.toarray(), y, epochs=4,
+             batch_size=16, rng=1, route="readable")  # fmt: skip
+    np.testing.assert_allclose(models[0].flat_params, models[1].flat_params, rtol=1e-10, atol=1e-12)
+    assert h.route == "readable" and "X is sparse" in h.route_reason
+    np.testing.assert_allclose(models[0].forward(X), models[0].forward(X.toarray()), rtol=1e-12)
+
+
+def test_check_features_keeps_sparse_input_sparse(rng: np.random.Generator) -> None:
+    X, _ = _sparse(rng, "csc")
+    out = check_features(X, dtype=np.float32)
+    assert is_sparse(out) and out.format == "csr" and out.dtype == np.float32
+    assert out.nnz == X.nnz
+    assert not is_sparse(X.toarray())
+
+
+def test_nan_stored_in_a_sparse_matrix_is_refused(rng: np.random.Generator) -> None:
+    X, _ = _sparse(rng)
+    X.data[3] = np.nan
+    with pytest.raises(ValueError, match=r"X \(its stored values\) contains 1 NaN"):
+        check_features(X)
+
+
+def test_the_fast_route_says_why_it_cannot_take_sparse_input(rng: np.random.Generator) -> None:
+    X, y = _sparse(rng)
+    with pytest.raises(ValueError, match="X is sparse"):
+        gn.train(gn.mlp([40, 4, 2], rng=0), gn.SoftmaxCrossEntropy(), gn.SGD(0.1), X, y,
+                 epochs=1, route="fast")  # fmt: skip
