@@ -7,12 +7,13 @@ Run from the repository root (needs numba: ``pip install -e '.[fast]'``)::
 
 Both paths run in one process, alternating, each timed run after the harness's
 settle pause (``benchmarks.run.SETTLE_S``), and the report gives medians. The
-optimizer columns time ``Adam._step_flat`` alone (NumPy passes against the
-compiled update); the training-step columns time a whole epoch of
-``glassnet.train`` (NumPy fast path against the compiled step,
-``glassnet.fast.jitted.run_batches``). The one-time cost (importing numba, loading or
-compiling the cached code) is printed separately: run it twice to see the
-cached figure.
+optimizer columns time one Adam step over the flat vector alone
+(``Optimizer.step_flat``'s NumPy passes against the compiled
+``glassnet.fast.kernels.compiled_update``); the training-step columns time a
+whole epoch of ``glassnet.train`` (NumPy fast path against the compiled step,
+``glassnet.fast.jitted_step.run_batches``). The one-time cost (importing numba,
+loading or compiling the cached code) is printed separately: run it twice to
+see the cached figure.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.fast import kernels as _kernels
-from glassnet.fast.paths import _CompiledPath, _FlatView
+from glassnet.fast.compiled import CompiledStep
+from glassnet.fast.flat import FlatView
 
 from .run import SETTLE_S
 
@@ -43,16 +45,17 @@ def optimizer_step(sizes: list[int], steps: int, rounds: int) -> tuple[float, fl
     for compiled in (False, True):
         model = gn.mlp(sizes, "relu", rng=0, dtype=np.float32)
         model.flat_grads[...] = np.random.default_rng(0).standard_normal(model.flat_grads.size)
-        flat = _FlatView.of(model, model.parameters(), model.gradients())
-        assert flat is not None
-        setups[compiled] = (model.parameters(), model.gradients(), flat, gn.Adam())
+        flat = FlatView.of(model)
+        if flat is None:
+            raise RuntimeError("an mlp's parameters must tile its flat vector")
+        setups[compiled] = (flat, gn.Adam())
     for r in range(rounds + 1):  # round 0 warms up (and compiles)
         for compiled in (False, True) if r % 2 else (True, False):
             _kernels.MIN_SIZE = 0 if compiled else OFF
-            params, grads, flat, opt = setups[compiled]
+            flat, opt = setups[compiled]
             t = time.perf_counter()
             for _ in range(steps):
-                opt._step_flat(params, grads, flat)
+                flat.step(opt)  # the compiled update where MIN_SIZE lets it, else step_flat
             if r:
                 runs[compiled].append((time.perf_counter() - t) / steps)
     return statistics.median(runs[False]), statistics.median(runs[True])
@@ -69,7 +72,7 @@ def training_step(name: str, n: int, rounds: int) -> tuple[float, float]:
     for r in range(rounds + 1):
         for compiled in (False, True) if r % 2 else (True, False):
             _kernels.MIN_SIZE = 0 if compiled else OFF
-            _CompiledPath.MIN_WORK = 0.0 if compiled else float(OFF) ** 2
+            CompiledStep.MIN_WORK = 0.0 if compiled else float(OFF) ** 2
             model = gn.mlp(sizes, "relu", rng=0, dtype=np.float32)
             time.sleep(SETTLE_S)  # no run pays for the previous one's spinning BLAS threads
             t = time.perf_counter()
@@ -84,13 +87,13 @@ def one_time_cost() -> str:
     """Import numba and make the first compiled Adam call and training step, in a fresh process."""
     code = (
         "import time, numpy as np, glassnet as gn\n"
-        "from glassnet.fast.paths import _CompiledPath\n"
+        "from glassnet.fast.compiled import CompiledStep\n"
         "t = time.perf_counter()\n"
         "from glassnet.fast import kernels as _kernels\n"
-        "k = _kernels._load()\n"
+        "k = _kernels.load()\n"
         "a = [np.ones(8, np.float32) for _ in range(4)]\n"
-        "k.adam(*a, *[np.float32(0.5)] * 8)\n"
-        "_CompiledPath.MIN_WORK = 0.0\n"
+        "k.adam_update(*a, *[np.float32(0.5)] * 8)\n"
+        "CompiledStep.MIN_WORK = 0.0\n"
         "X = np.ones((8, 2), np.float32)\n"
         "m = gn.mlp([2, 4, 2], 'relu', rng=0, dtype=np.float32)\n"
         "gn.train(m, gn.SoftmaxCrossEntropy(), gn.Adam(), X, np.arange(8) % 2, epochs=1)\n"

@@ -1,7 +1,8 @@
 """The codes the compiled kernels take for what they mirror: activations and optimizers.
 
-:mod:`glassnet.fast.compiled` maps a layer or an optimizer to its code only when
-its formula is exactly the one a kernel restates (see ``kernel_code``). tanh and
+:func:`glassnet.fast.kernels.kernel_code` maps a layer or an optimizer to its code
+only when its formula is exactly the one a kernel restates. Kept apart from the
+kernels so that the gateway can name them without importing numba. tanh and
 logistic are left to NumPy: its SIMD exp and tanh beat the scalar libm calls of a
 compiled loop (W1, 2 → 32 tanh → 2: 355 µs an epoch here against 182).
 """

@@ -1,16 +1,19 @@
 """Optional compiled kernels (numba): the gateway that decides whether they run.
 
-Two kinds live in :mod:`glassnet._jitted`, which this module imports lazily:
+The kernels live in :mod:`glassnet.fast.jitted` (and the ``jitted_*`` modules it
+gathers), which this module imports lazily. Each restates one readable formula
+of :mod:`glassnet.core`, is named after it and is tested against it
+(``tests/fast/test_kernel_agreement.py``). Two uses:
 
-* **optimizer updates**: SGD, Adam and AdamW over the flat parameter vector in
-  one compiled pass instead of a dozen NumPy passes, with the very same
-  arithmetic, in the same order and precision, as the optimizers'
-  ``_step_flat`` (their readable rules are in :mod:`glassnet.optim`). Used from
-  ``_step_flat`` for float32/float64 vectors of at least :data:`MIN_SIZE`
-  parameters;
+* **optimizer updates** (:func:`compiled_update`): SGD, Adam and AdamW over the
+  flat parameter vector in one compiled pass instead of a dozen NumPy passes,
+  the very same arithmetic, in the same order and precision, as their
+  :meth:`~glassnet.Optimizer.update`. For float32/float64 vectors of at least
+  :data:`MIN_SIZE` parameters, and only for an optimizer whose rule is exactly
+  the one a kernel restates (:func:`kernel_code`);
 * **the training step** (``run_batches``): forward, fused loss, backward and
   update for ``Dense → relu … → Dense`` networks, many batches per call. Which
-  runs take it is decided by :class:`glassnet._fastpath._CompiledPath`. On
+  runs take it is decided by :class:`glassnet.fast.compiled.CompiledStep`. On
   several cores it splits each minibatch over numba's threads
   (:func:`parallel_threads`, :func:`sharding`).
 
@@ -18,7 +21,8 @@ Neither changes anything but speed, and both are skipped when numba does not
 import or the environment variable ``GLASSNET_NO_NUMBA`` is set to anything but
 ``""`` or ``"0"``. ``import glassnet`` never imports numba; the first large run
 does. Compiled code is cached on disk (``cache=True``), so later processes
-only load it.
+only load it. An import interrupted part-way (Ctrl-C) leaves nothing behind:
+the next call imports afresh (:func:`load`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_SIZE", "available", "kernels_for"]
+from ..core.activations import Identity, LeakyReLU, ReLU
+from ..core.optim import SGD, Adam, AdamW, FlatLayout, Optimizer, adam_scalars
+from . import codes
+
+__all__ = ["MIN_SIZE", "available", "compiled_update", "kernel_code", "kernels_for"]
 
 #: Smallest flat vector (number of parameters) that is updated by the compiled kernel.
 #: Measured (benchmarks/RESULTS.md, "Compiled optimizer kernel"): a fresh process pays
@@ -43,12 +51,6 @@ __all__ = ["MIN_SIZE", "available", "kernels_for"]
 #: in a typical run.
 MIN_SIZE = 50_000
 
-# The codes the training-step kernel (glassnet._jitted.run_batches) takes for the hidden
-# activations and the optimizer; glassnet._fastpath maps layer and optimizer types to them.
-# tanh and logistic are left to NumPy: its SIMD exp and tanh beat the scalar libm
-# calls of a compiled loop (W1, 2 → 32 tanh → 2: 355 µs an epoch here against 182).
-IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
-SGD, SGD_MOMENTUM, SGD_NESTEROV, ADAM, ADAMW = 0, 1, 2, 3, 4
 
 #: Set this environment variable (to anything but "" or "0") to force the NumPy path.
 ENV_OFF = "GLASSNET_NO_NUMBA"
@@ -78,23 +80,59 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _off() -> bool:
+def switched_off() -> bool:
+    """True when ``GLASSNET_NO_NUMBA`` is set to anything but ``""`` or ``"0"``."""
     return os.environ.get(ENV_OFF, "") not in ("", "0")
 
 
-def _load() -> Any:
-    """The module of compiled kernels (:mod:`glassnet._jitted`), or None without numba.
+# Modules an interrupted import of the kernels leaves half-made: numba's, llvmlite's, ours.
+_RETRY_FROM_SCRATCH = ("numba", "llvmlite", __name__.rpartition(".")[0] + ".jitted")
 
-    Enough for the optimizer updates; the training step asks :func:`_load_step`.
+
+def _forget_partial_imports(before: set[str]) -> None:
+    """Drop what a failed import added to ``sys.modules`` that a retry could not reuse.
+
+    Python drops the module whose import failed, and with it every package above
+    it whose ``__init__`` was still running, but keeps their submodules that had
+    finished: a retry would then make a fresh ``numba`` that lacks them as
+    attributes (``module 'numba' has no attribute 'core'``). So drop every new
+    module whose package is gone, and every new numba, llvmlite and kernel
+    module, so that a retry imports all of them afresh.
+    """
+    for name in [n for n in sys.modules if n not in before]:
+        parts = name.split(".")
+        orphan = any(".".join(parts[:i]) not in sys.modules for i in range(1, len(parts)))
+        if not (orphan or name.startswith(_RETRY_FROM_SCRATCH)):
+            continue
+        module = sys.modules.pop(name, None)
+        parent = sys.modules.get(name.rpartition(".")[0])
+        if parent is not None and getattr(parent, parts[-1], None) is module:
+            delattr(parent, parts[-1])  # a package that stays must not point at it
+
+
+def load() -> Any:
+    """The module of compiled kernels (:mod:`glassnet.fast.jitted`), or None without numba.
+
+    Enough for the optimizer updates; the training step asks :func:`load_step`.
+    Decided once: numba missing (or built for another NumPy) is remembered. An
+    import interrupted part-way (a ``KeyboardInterrupt``, or any other
+    exception that is not an ``ImportError``) is not: it propagates, leaves no
+    half-imported module behind, and the next call tries again from scratch.
     """
     global _loaded
     if _loaded is None:
+        before = set(sys.modules)
         try:
-            from . import jitted as _jitted
+            import numba  # noqa: F401  # first: its absence decides, not a cached kernel module
 
-            _loaded = _jitted
-        except ImportError:  # numba missing, or built for another NumPy
+            from . import jitted as _jitted
+        except BaseException as exc:
+            _forget_partial_imports(before)
+            if not isinstance(exc, ImportError):
+                raise  # Ctrl-C, say: not a verdict on numba
             _loaded = False
+        else:
+            _loaded = _jitted
     return _loaded or None
 
 
@@ -108,7 +146,7 @@ def _outside_glassnet() -> int:
     return level - 1  # counted from the function that called this one
 
 
-def _load_step() -> Any:
+def load_step() -> Any:
     """The compiled kernels for the training step, or None where it cannot run.
 
     The step's kernels have parallel loops, so it starts numba's threading layer
@@ -119,15 +157,21 @@ def _load_step() -> Any:
     """
     global _step
     if _step is None:
-        kernels = _load()
+        kernels = load()
         if kernels is None:
             _step = False
             return None
         import numba
 
         # numba's np.dot calls SciPy's BLAS, loaded on first use: load it now, so
-        # that sharding()'s BLAS controller, made later, sees it.
-        import scipy.linalg.cython_blas  # noqa: F401
+        # that sharding()'s BLAS controller, made later, sees it. An interrupted
+        # import is undone as in load(), for the next call to retry.
+        before = set(sys.modules)
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401
+        except BaseException:
+            _forget_partial_imports(before)
+            raise
 
         try:
             numba.get_num_threads()  # starts the threading layer
@@ -210,7 +254,7 @@ def sharding(threads: int) -> Iterator[None]:
 
 def available() -> bool:
     """True when numba imports here (it is imported to find out) and is not switched off."""
-    return not _off() and _load() is not None
+    return not switched_off() and load() is not None
 
 
 def kernels_for(*arrays: np.ndarray) -> Any:
@@ -219,7 +263,7 @@ def kernels_for(*arrays: np.ndarray) -> Any:
     Cheap below :data:`MIN_SIZE` (one comparison): numba is not imported then.
     """
     first = arrays[0]
-    if first.size < MIN_SIZE or _off():
+    if first.size < MIN_SIZE or switched_off():
         return None
     dtype = first.dtype
     if dtype not in _FLOATS:
@@ -227,4 +271,98 @@ def kernels_for(*arrays: np.ndarray) -> Any:
     for a in arrays:
         if a.dtype != dtype or a.ndim != 1 or a.shape != first.shape or not a.flags.c_contiguous:
             return None
-    return _load()
+    return load()
+
+
+# What each kernel code restates: the class and the methods that hold its formula.
+# A layer or an optimizer gets the code only when every one of those methods is the
+# class's own (a subclass that changes a formula runs on NumPy, never on a kernel).
+_MIRRORS: tuple[tuple[type, tuple[str, ...], int], ...] = (
+    (ReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"), codes.RELU),
+    (LeakyReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"),
+     codes.LEAKY_RELU),
+    (Identity, ("forward", "backward", "forward_into", "backward_into"), codes.IDENTITY),
+    (AdamW, ("update", "_decay"), codes.ADAMW),
+    (Adam, ("update", "_decay"), codes.ADAM),
+    (SGD, ("update",), codes.SGD),
+)  # fmt: skip
+
+
+def kernel_code(obj: object) -> int:
+    """The kernel code for a layer or an optimizer whose formula a kernel restates, else -1.
+
+    Parameters
+    ----------
+    obj : object
+        A hidden activation layer or an optimizer.
+
+    Returns
+    -------
+    int
+        One of :mod:`glassnet.fast.codes` (SGD's momentum variants are told
+        apart by the caller), or -1.
+    """
+    cls = type(obj)
+    for mirrored, methods, code in _MIRRORS:
+        if isinstance(obj, mirrored) and all(
+            getattr(cls, m) is getattr(mirrored, m) for m in methods
+        ):
+            return code
+    return -1
+
+
+def compiled_update(opt: Optimizer, p: np.ndarray, g: np.ndarray, layout: FlatLayout) -> bool:
+    """One optimizer step by the compiled kernel that restates its rule, if it should run.
+
+    For flat vectors of at least :data:`MIN_SIZE` parameters, when numba is
+    installed and the optimizer's rule is one a kernel restates (:func:`kernel_code`).
+
+    Parameters
+    ----------
+    opt : Optimizer
+        Its ``t`` advances by one when the step is taken here.
+    p, g : ndarray of shape (n_parameters,)
+        The flat parameter and gradient vectors.
+    layout : sequence of (name, start, stop, shape)
+        As in :meth:`glassnet.Optimizer.step_flat`.
+
+    Returns
+    -------
+    bool
+        Whether the step was taken (False: the caller takes it in NumPy).
+    """
+    code = kernel_code(opt)
+    if code < 0:
+        return False
+    fused = kernels_for(p, g)
+    if fused is None:
+        return False
+    opt.t += 1
+    dt = p.dtype.type
+    if isinstance(opt, Adam):
+        # The NumPy rule and the kernel take the same two numbers (Adam.update).
+        step_size, eps_hat = adam_scalars(opt.lr, opt.betas, opt.eps, opt.t)
+        b1, b2 = opt.betas
+        decoupled = code == codes.ADAMW  # AdamW shrinks p instead of adding to g
+        wd = opt.weight_decay
+        fused.adam_update(
+            p,
+            g,
+            opt.flat_state("m", p, layout),
+            opt.flat_state("v", p, layout),
+            dt(b1),
+            dt(1.0 - b1),
+            dt(b2),
+            dt(1.0 - b2),
+            dt(0.0 if decoupled else wd),
+            dt(1.0 - opt.lr * wd if decoupled else 1.0),
+            dt(eps_hat),
+            dt(step_size),
+        )
+    elif isinstance(opt, SGD):
+        # Plain SGD keeps no velocity: the kernel never reads it, so p stands in.
+        vel = opt.flat_state("velocity", p, layout) if opt.momentum else p
+        fused.sgd_update(
+            p, g, vel, dt(opt.lr), dt(opt.momentum), dt(opt.weight_decay), opt.nesterov
+        )
+    return True
