@@ -4,7 +4,7 @@ Sub-packages, lowest first (a module imports only from its own package or from
 lower ones; ``exceptions`` and ``_version`` are leaves every layer may use, and the
 package's ``__init__`` is the facade that re-exports the public names)::
 
-    core < fast < training < persist < estimator < viz, teach < playground < cli
+    core < fast < training < persist < estimator < viz, teach, export < playground < cli
 
 ``fast`` (how the core's formulas are executed: buffers, flat vectors, compiled
 kernels) sits between the maths and the training loop that picks a route.
@@ -29,6 +29,7 @@ RANKS = {
     "estimator": 5,
     "viz": 6,
     "teach": 6,
+    "export": 6,
     "playground": 7,
     "cli": 8,
 }
