@@ -192,3 +192,14 @@ def test_astype_copies_and_converts(rng: np.random.Generator) -> None:
     np.testing.assert_allclose(
         m32.astype(np.float64).flat_params[6:], model.flat_params[6:], rtol=1e-6
     )
+
+
+def test_uniform_biases_are_drawn_as_scikit_learn_draws_them() -> None:
+    layer = gn.Dense(3, 500, rng=0, bias_init="uniform")
+    bound = np.sqrt(6.0 / 503)
+    assert np.all(np.abs(layer.b) <= bound) and np.ptp(layer.b) > 1.8 * bound
+    assert np.all(gn.Dense(3, 5, rng=0).b == 0)  # the default stays zero
+    model = gn.mlp([2, 4, 2], rng=1, bias_init="uniform")
+    assert all(np.any(b != 0) for name, b in model.parameters().items() if name.endswith(".b"))
+    with pytest.raises(ValueError, match="bias_init must be 'zeros' or 'uniform'; got 'ones'"):
+        gn.Dense(2, 2, bias_init="ones")

@@ -21,6 +21,7 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "uniform_bias",
 ]
 
 
@@ -81,6 +82,22 @@ def he_normal(
     """Normal with standard deviation sqrt(2 / n_in), for relu layers."""
     std = np.sqrt(2.0 / n_in)
     return (rng.standard_normal(size=(n_in, n_out)) * std).astype(dtype)
+
+
+def uniform_bias(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float64
+) -> NDArray[np.floating]:
+    """Biases uniform on ±sqrt(6 / (n_in + n_out)): scikit-learn's MLP scheme.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_in, n_out : int
+        The layer's fan-in and fan-out.
+    dtype : dtype-like, default=np.float64
+    """
+    bound = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-bound, bound, size=n_out).astype(dtype)
 
 
 INITIALIZERS: dict[

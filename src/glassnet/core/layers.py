@@ -26,7 +26,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from . import functional as F
 from .checks import is_int
-from .init import INITIALIZERS, as_generator
+from .init import INITIALIZERS, as_generator, uniform_bias
 
 __all__ = ["Buffers", "Dense", "Layer", "cached", "check_float_dtype", "fast_form_gap"]
 
@@ -213,7 +213,11 @@ class Dense(Layer):
         Dtype of ``W``, ``b`` and their gradients.
     init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"}, \
             default="glorot_uniform"
-        Weight initialiser; biases start at zero. Use He for relu layers.
+        Weight initialiser. Use He for relu layers.
+    bias_init : {"zeros", "uniform"}, default="zeros"
+        Biases start at zero, or drawn as scikit-learn draws them (uniform on
+        ±sqrt(6 / (n_in + n_out)), after the weights): zero biases with tanh on
+        symmetric data can leave every unit odd, and the fit stuck.
 
     Attributes
     ----------
@@ -240,6 +244,7 @@ class Dense(Layer):
         rng: np.random.Generator | int | None = None,
         dtype: DTypeLike = np.float64,
         init: str = "glorot_uniform",
+        bias_init: str = "zeros",
     ) -> None:
         super().__init__()
         for name, value in (("n_in", n_in), ("n_out", n_out)):
@@ -250,12 +255,21 @@ class Dense(Layer):
                 )
         if init not in INITIALIZERS:
             raise ValueError(f"init must be one of {sorted(INITIALIZERS)}; got {init!r}.")
+        if bias_init not in ("zeros", "uniform"):
+            raise ValueError(
+                f"bias_init must be 'zeros' or 'uniform'; got {bias_init!r}. 'uniform' draws "
+                "biases as scikit-learn does, on ±sqrt(6 / (n_in + n_out))."
+            )
         dt = check_float_dtype(dtype)
         generator = as_generator(rng)
         self.n_in = int(n_in)
         self.n_out = int(n_out)
         self.params["W"] = INITIALIZERS[init](generator, self.n_in, self.n_out, dt)
-        self.params["b"] = np.zeros(self.n_out, dtype=dt)
+        self.params["b"] = (
+            uniform_bias(generator, self.n_in, self.n_out, dt)
+            if bias_init == "uniform"
+            else np.zeros(self.n_out, dtype=dt)
+        )
         self.grads["W"] = np.zeros_like(self.params["W"])
         self.grads["b"] = np.zeros_like(self.params["b"])
         self._X: Array | None = None

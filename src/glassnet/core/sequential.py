@@ -214,6 +214,7 @@ def mlp(
     rng: np.random.Generator | int | None = None,
     dtype: DTypeLike = np.float64,
     init: str | None = None,
+    bias_init: str = "zeros",
 ) -> Sequential:
     """Build ``Dense → activation → ... → Dense`` (logits out, no softmax).
 
@@ -228,9 +229,11 @@ def mlp(
     dtype : {np.float64, np.float32}, default=np.float64
     init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"} or None, \
             default=None
-        Weight initialiser of every Dense layer (biases start at zero). None
-        chooses by activation: He uniform for the relu family, Glorot
-        uniform for the others.
+        Weight initialiser of every Dense layer. None chooses by activation:
+        He uniform for the relu family, Glorot uniform for the others.
+    bias_init : {"zeros", "uniform"}, default="zeros"
+        Biases of every Dense layer: zero, or scikit-learn's uniform draw
+        (see :class:`glassnet.Dense`).
 
     Returns
     -------
@@ -253,7 +256,9 @@ def mlp(
     generator = as_generator(rng)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        layers.append(Dense(n_in, n_out, rng=generator, dtype=dtype, init=init))
+        layers.append(
+            Dense(n_in, n_out, rng=generator, dtype=dtype, init=init, bias_init=bias_init)
+        )
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())
     return Sequential(layers)
