@@ -136,3 +136,29 @@ def test_table_aligns_columns() -> None:
     lines = text.splitlines()
     assert len({len(line) for line in lines}) == 1  # every line as wide: aligned
     assert lines[2].endswith("   1.5") and lines[3].startswith("long name")
+
+
+def test_the_multilabel_derivation_gives_y_hat_minus_y_three_ways() -> None:
+    from glassnet.teach.explain_multilabel import derive_multilabel, render_multilabel
+
+    d = derive_multilabel([2.0, -1.0, 0.5, 0.0], [1, 0, 0, 1])
+    sig = 1.0 / (1.0 + np.exp(-np.array([2.0, -1.0, 0.5, 0.0])))
+    np.testing.assert_allclose(d.shortcut, sig - [1, 0, 0, 1], rtol=1e-15)
+    assert d.agrees and d.difference < 1e-15
+    np.testing.assert_allclose(d.slope, sig * (1 - sig), rtol=1e-15)
+    text = render_multilabel(d)
+    assert "∂ŷ_k/∂z_i = 0 for i ≠ k" in text and "they agree to machine precision" in text
+
+
+@pytest.mark.parametrize(
+    ("logits", "targets", "match"),
+    [([1.0, 2.0], [1, 2], r"targets must lie in \[0, 1\]"), ([800.0], [0], "exactly 0 or 1")],
+    ids=["target-out-of-range", "saturated"],
+)
+def test_the_multilabel_derivation_refuses_what_it_cannot_show(
+    logits: list[float], targets: list[float], match: str
+) -> None:
+    from glassnet.teach.explain_multilabel import derive_multilabel
+
+    with pytest.raises(ValueError, match=match):
+        derive_multilabel(logits, targets)
