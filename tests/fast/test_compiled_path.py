@@ -1,8 +1,8 @@
 """The compiled training step (numba) computes what the NumPy fast path computes.
 
 ``train`` sends large runs of ``Dense → relu/leaky relu/identity → … → Dense`` networks
-with a plain SoftmaxCrossEntropy to ``glassnet.fast.jitted.run_batches``. Here
-``_CompiledPath.MIN_WORK`` is lowered to 0 (compiled) or raised out of reach (NumPy)
+with a plain SoftmaxCrossEntropy to ``glassnet.fast.jitted_step.run_batches``. Here
+``CompiledStep.MIN_WORK`` is lowered to 0 (compiled) or raised out of reach (NumPy)
 to train the same small problems both ways and compare: weights, optimizer state,
 history, the guard's errors and the callbacks' view. The kernel's sums run in
 another order than NumPy's, so the numbers agree to rounding, not bit for bit.
@@ -26,9 +26,11 @@ import pytest
 from sklearn.datasets import make_classification
 
 import glassnet as gn
+from glassnet.fast import compiled as _fastpath
 from glassnet.fast import kernels as _kernels
-from glassnet.fast import paths as _fastpath
-from glassnet.training.loop import _CHUNK
+from glassnet.fast.flat import FlatView
+from glassnet.fast.numpy_step import FastStep
+from glassnet.training.run import _CHUNK
 from helpers import needs_numba, run_python
 
 pytestmark = needs_numba
@@ -49,17 +51,17 @@ TOL = {np.float64: {"rtol": 1e-9, "atol": 1e-12}, np.float32: {"rtol": 2e-4, "at
 
 
 class Spy:
-    """Counts calls of ``_CompiledPath.run`` (so a test knows which route ran)."""
+    """Counts calls of ``CompiledStep.run`` (so a test knows which route ran)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        original = _fastpath._CompiledPath.run
+        original = _fastpath.CompiledStep.run
 
         def run(path: Any, *args: Any) -> Any:
             self.calls += 1
             return original(path, *args)
 
-        monkeypatch.setattr(_fastpath._CompiledPath, "run", run)
+        monkeypatch.setattr(_fastpath.CompiledStep, "run", run)
 
 
 def _problem(seed: int, n: int = 203, n_classes: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +78,7 @@ def _split_batches(monkeypatch: pytest.MonkeyPatch, shards: int) -> list[int]:
     shards on however many threads it has (one thread runs them in turn).
     """
     calls: list[int] = []
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_SHARD_ROWS", 4)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_SHARD_ROWS", 4)
     monkeypatch.setattr(_kernels, "parallel_threads", lambda: shards)
     sharding = _kernels.sharding
 
@@ -107,7 +109,7 @@ def _train_both(
     runs = []
     sharded: list[int] = []
     for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
         if shards and min_work == 0:
             sharded = _split_batches(monkeypatch, shards)
         spy = Spy(monkeypatch)
@@ -240,7 +242,7 @@ def test_l2_and_clipping_agree(dtype: type, shards: int, monkeypatch: pytest.Mon
 
 def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(2)
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     spy = Spy(monkeypatch)
     sce = gn.SoftmaxCrossEntropy
 
@@ -256,8 +258,9 @@ def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) 
     mixed = [gn.Dense(6, 8, rng=0), gn.LeakyReLU(0.1), gn.Dense(8, 8, rng=0)]
     fit(gn.Sequential([*mixed, gn.LeakyReLU(0.2), gn.Dense(8, 4, rng=0)]))  # two slopes
 
-    class MyAdam(gn.Adam):
-        pass
+    class MyAdam(gn.Adam):  # its own update: the kernel cannot know it is Adam's
+        def update(self, p: np.ndarray, g: np.ndarray, slot: Any) -> None:
+            super().update(p, g, slot)
 
     fit(gn.mlp([6, 8, 4], "relu", rng=0), opt=MyAdam())
     monkeypatch.setenv(_kernels.ENV_OFF, "1")
@@ -268,13 +271,31 @@ def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) 
     assert spy.calls > 0
 
 
+def test_a_subclass_that_changes_no_formula_takes_the_compiled_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kernels restate formulas, not classes: a subclass that only renames keeps them.
+    class MyAdamW(gn.AdamW):
+        pass
+
+    class MyReLU(gn.ReLU):
+        pass
+
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    spy = Spy(monkeypatch)
+    X, y = _problem(2)
+    model = gn.Sequential([gn.Dense(6, 8, rng=0), MyReLU(), gn.Dense(8, 4, rng=1)])
+    history = gn.train(model, gn.SoftmaxCrossEntropy(), MyAdamW(0.01), X, y, epochs=1)
+    assert history.route == "compiled" and spy.calls > 0
+
+
 def test_small_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
     """Below MIN_WORK (parameters × samples × epochs) numba is not worth loading."""
     spy = Spy(monkeypatch)
     X, y = _problem(3)
     model = gn.mlp([6, 8, 4], "relu", rng=0)
     gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
-    assert model.flat_params.size * len(y) * 2 < _fastpath._CompiledPath.MIN_WORK
+    assert model.flat_params.size * len(y) * 2 < _fastpath.CompiledStep.MIN_WORK
     assert spy.calls == 0
 
 
@@ -295,7 +316,7 @@ def test_per_batch_callbacks_see_every_step(shards: int, monkeypatch: pytest.Mon
             )
 
     for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
         sharded = _split_batches(monkeypatch, shards) if shards and min_work == 0 else []
         log: list[tuple[int, int, float, np.ndarray]] = []
         model = gn.mlp([6, 8, 4], "relu", rng=0)
@@ -332,7 +353,7 @@ def test_a_non_finite_step_is_refused_as_on_the_numpy_route(
     X[130] = 1e200  # in the third batch of the first (unshuffled) epoch: the loss overflows
     results = []
     for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
         if shards and min_work == 0:
             assert _split_batches(monkeypatch, shards) is not None
         model = gn.mlp([6, 8, 4], "relu", rng=0)
@@ -366,7 +387,7 @@ def test_a_non_finite_step_is_refused_as_on_the_numpy_route(
 
 
 def test_a_gradient_norm_overflow_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     X, y = _problem(6)
     model = gn.Sequential([gn.Dense(6, 4, rng=0, dtype=np.float32)])
     start = model.flat_params.copy()
@@ -376,7 +397,7 @@ def test_a_gradient_norm_overflow_is_caught(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_real_sigint_is_answered_after_the_running_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     X, y = _problem(8, n=2000)
     history = gn.History()
 
@@ -411,7 +432,7 @@ def test_the_estimator_takes_the_compiled_route(
     X, y = _problem(9, n=400)
     fits = []
     for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
         spy = Spy(monkeypatch)
         clf = gn.MLPClassifier(
             (16,),
@@ -437,7 +458,7 @@ def test_the_estimator_takes_the_compiled_route(
 
 def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(10)
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
     monkeypatch.delitem(sys.modules, "glassnet.fast.jitted", raising=False)
     monkeypatch.delattr("glassnet.fast.jitted", raising=False)
@@ -448,7 +469,7 @@ def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> 
     gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
     assert spy.calls == 0 and _kernels._loaded is False and _kernels._step is False
     ref = gn.mlp([6, 8, 4], "relu", rng=0)
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", math.inf)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", math.inf)
     gn.train(ref, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
     np.testing.assert_array_equal(model.flat_params, ref.flat_params)
 
@@ -456,7 +477,7 @@ def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(12)
     for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", min_work)
+        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
         bad = y.copy()
         bad[17] = 4  # four output units: indices 0..3
         model = gn.mlp([6, 8, 4], "relu", rng=0)
@@ -470,7 +491,7 @@ def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.Monkey
 
 def test_training_in_two_calls_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Optimizer step count and moments carry over between calls, as on the NumPy route."""
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     X, y = _problem(13)
     whole = gn.mlp([6, 8, 4], "relu", rng=0)
     opt_whole = gn.Adam(0.01)
@@ -522,7 +543,7 @@ def test_validation_is_scored_as_on_the_numpy_route(
 def test_validation_that_the_compiled_scorer_leaves_to_numpy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     X, y = _problem(16)
     Xv, yv = _problem(17, n=50)
     fit = {"epochs": 1, "batch_size": 50, "rng": 0}
@@ -544,9 +565,10 @@ def test_validation_that_the_compiled_scorer_leaves_to_numpy(
         )
     # Logits that are not finite: the compiled scorer gives up, NumPy's evaluate reports.
     model = gn.mlp([6, 8, 4], "relu", rng=0)
-    flat = _fastpath._FlatView.of(model, model.parameters(), model.gradients())
-    fast = _fastpath._FastPath.build(model, sce(), X, y, None, flat)
-    path = _fastpath._CompiledPath.build(fast, flat, gn.Adam(), 0.0, None, work=1.0)
+    flat = FlatView.of(model)
+    assert flat is not None
+    fast = FastStep(model, sce(), X, y)
+    path = _fastpath.CompiledStep.build(fast, flat, gn.Adam(), 0.0, None)
     assert path is not None
     assert path.evaluate(Xv, yv, None) == pytest.approx(gn.evaluate(model, sce(), Xv, yv))
     model.flat_params[0] = np.inf
@@ -583,22 +605,28 @@ def test_the_fused_loss_kernel_is_the_loss_and_its_gradient(dtype: type, logits:
         grad = loss.backward()
 
     Z = z.copy()
-    bias_grad = np.full(k, np.nan, dtype)
-    total, correct = _kernels._load()._softmax_xent(
-        Z, y, np.empty(0, np.intp), 0, dtype(1), n, bias_grad
-    )
+    kernel = _kernels.load().softmax_xent_forward_backward
+    total, correct = kernel(Z, y, np.empty(0, np.intp), 0, n)
     exact = {"rtol": 1e-12} if dtype is np.float64 else {"rtol": 2e-6, "atol": 1e-9}
     assert total / n == pytest.approx(mean, rel=exact["rtol"])
     if logits == "uniform":
         assert total / n == pytest.approx(math.log(k), rel=exact["rtol"])
     assert correct == int(np.count_nonzero(np.argmax(z, axis=1) == y))
     np.testing.assert_allclose(Z, grad, **exact)
-    np.testing.assert_allclose(bias_grad, grad.sum(axis=0), rtol=1e-6, atol=1e-6)
+    # A shard of a shuffled batch: its rows and labels by `order`, N the whole batch.
+    order = rng.permutation(n)
+    shard = order[100:300]
+    Z = z[shard].copy()
+    part_total, part_correct = kernel(Z, y, order, 100, n)
+    np.testing.assert_allclose(Z, grad[shard], **exact)
+    per_row = -gn.log_softmax(z.astype(np.float64))[np.arange(n), y]
+    assert part_total == pytest.approx(per_row[shard].sum(), rel=exact["rtol"])
+    assert part_correct == int(np.count_nonzero(np.argmax(z[shard], axis=1) == y[shard]))
 
 
 def _path_with(n_params: int) -> Any:
-    """Enough of a _CompiledPath for its ``shards`` method: the sizes it reads."""
-    path = _fastpath._CompiledPath
+    """Enough of a CompiledStep for its ``shards`` method: the sizes it reads."""
+    path = _fastpath.CompiledStep
     return SimpleNamespace(
         flat=SimpleNamespace(grads=np.zeros(n_params)),
         MIN_SHARD_ROWS=path.MIN_SHARD_ROWS,
@@ -607,17 +635,17 @@ def _path_with(n_params: int) -> Any:
 
 
 def test_batches_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
-    shards = _fastpath._CompiledPath.shards
+    shards = _fastpath.CompiledStep.shards
     monkeypatch.setattr(_kernels, "parallel_threads", lambda: 8)
-    rows = _fastpath._CompiledPath.MIN_SHARD_ROWS
+    rows = _fastpath.CompiledStep.MIN_SHARD_ROWS
     small = _path_with(1000)
     assert shards(small, 2 * rows - 1) == 0  # too few rows for two shards
     assert shards(small, 2 * rows) == 2
     assert shards(small, 100 * rows) == 8  # no more shards than threads
     # The gradient parts (shards × parameters) stay within MAX_PART_BYTES.
-    big = _path_with(_fastpath._CompiledPath.MAX_PART_BYTES // 8 // 3)
+    big = _path_with(_fastpath.CompiledStep.MAX_PART_BYTES // 8 // 3)
     assert shards(big, 100 * rows) == 3
-    assert shards(_path_with(_fastpath._CompiledPath.MAX_PART_BYTES // 8), 100 * rows) == 0
+    assert shards(_path_with(_fastpath.CompiledStep.MAX_PART_BYTES // 8), 100 * rows) == 0
     monkeypatch.setattr(_kernels, "parallel_threads", lambda: 1)
     assert shards(small, 100 * rows) == 0
 
@@ -630,15 +658,15 @@ def test_a_forked_child_does_not_start_parallel_loops(monkeypatch: pytest.Monkey
     _kernels._after_fork_in_child()  # what os.fork() runs in the child
     assert _kernels._forked_after_threads
     assert _kernels.parallel_threads() == 1
-    assert _fastpath._CompiledPath.shards(_path_with(1000), 4096) == 0
+    assert _fastpath.CompiledStep.shards(_path_with(1000), 4096) == 0
 
 
 _FORK_SCRIPT = """
 import os, sys, numba, numpy as np, glassnet as gn
 from glassnet.fast import kernels as _kernels
-from glassnet.fast import paths as _fastpath
-_fastpath._CompiledPath.MIN_WORK = 0.0
-_fastpath._CompiledPath.MIN_SHARD_ROWS = 4
+from glassnet.fast import compiled as _fastpath
+_fastpath.CompiledStep.MIN_WORK = 0.0
+_fastpath.CompiledStep.MIN_SHARD_ROWS = 4
 X = np.random.default_rng(0).normal(size=(256, 5)); y = (X[:, 0] > 0).astype(int)
 def fit():
     m = gn.mlp([5, 8, 2], 'relu', rng=0)
@@ -693,13 +721,13 @@ def test_the_split_step_sees_every_blas_on_one_thread() -> None:
         """
 import sys, numpy as np, glassnet as gn
 from glassnet.fast import kernels as _kernels
-from glassnet.fast import paths as _fastpath
+from glassnet.fast import compiled as _fastpath
 from threadpoolctl import threadpool_info
 assert "sklearn" not in sys.modules and "scipy" not in sys.modules
-_fastpath._CompiledPath.MIN_WORK = 0.0
-_fastpath._CompiledPath.MIN_SHARD_ROWS = 4
+_fastpath.CompiledStep.MIN_WORK = 0.0
+_fastpath.CompiledStep.MIN_SHARD_ROWS = 4
 _kernels.parallel_threads = lambda: 2
-kernels = _kernels._load()
+kernels = _kernels.load()
 original = kernels.run_batches
 seen = []
 def watched(*args):
@@ -744,7 +772,7 @@ def test_threads_training_at_once_get_what_each_gets_alone(monkeypatch: pytest.M
     # Two Python threads train split models at the same time: the lock lets one
     # sharded call run at a time, and each ends where it ends when trained alone.
     # (Without it, one thread's BLAS limit could outlive the other's and stay.)
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     _split_batches(monkeypatch, 2)
     X, y = _problem(3, n=600)
 
@@ -782,7 +810,7 @@ def test_a_threading_layer_that_cannot_start_leaves_numpy_with_a_warning(
 
     monkeypatch.setattr(numba, "get_num_threads", broken)
     monkeypatch.setattr(_kernels, "_step", None)
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     X, y = _problem(2)
     with pytest.warns(
         RuntimeWarning, match="threading layer could not start.*NUMBA_THREADING"
@@ -792,8 +820,8 @@ def test_a_threading_layer_that_cannot_start_leaves_numpy_with_a_warning(
         )
     assert w[0].filename == __file__  # it points at the caller, not into glassnet
     assert history.route == "fast"
-    assert _kernels._load_step() is None  # decided once: no second warning, no second try
-    assert _kernels._load() is not None  # the optimizer updates need no threads: still there
+    assert _kernels.load_step() is None  # decided once: no second warning, no second try
+    assert _kernels.load() is not None  # the optimizer updates need no threads: still there
 
 
 def test_threads_are_capped_by_the_cpus_this_process_may_use(
@@ -803,7 +831,7 @@ def test_threads_are_capped_by_the_cpus_this_process_may_use(
         pytest.skip("no CPU affinity on this platform")
     import numba
 
-    assert _kernels._load_step() is not None
+    assert _kernels.load_step() is not None
     monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
     monkeypatch.setattr(numba, "get_num_threads", lambda: 8)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
@@ -838,12 +866,12 @@ def test_numbas_thread_count_is_the_budget() -> None:
     # numba.set_num_threads bound the split: one thread, no split.
     import numba
 
-    assert _kernels._load_step() is not None
+    assert _kernels.load_step() is not None
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         assert _kernels.parallel_threads() == 1
-        assert _fastpath._CompiledPath.shards(_path_with(1000), 4096) == 0
+        assert _fastpath.CompiledStep.shards(_path_with(1000), 4096) == 0
     finally:
         numba.set_num_threads(before)
 
@@ -855,10 +883,10 @@ def test_validation_after_split_steps_runs_the_blas_on_one_thread(
     # A threaded BLAS would leave a worker spinning for ~0.1 s after scoring, on a
     # core the next epoch's shards need (an early-stopping W2 fit: 0.59-0.83 s
     # against 0.37 s). Unsplit runs keep the BLAS as it is.
-    monkeypatch.setattr(_fastpath._CompiledPath, "MIN_WORK", 0.0)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
     if shards:
         _split_batches(monkeypatch, shards)
-    kernels = _kernels._load_step()
+    kernels = _kernels.load_step()
     original = kernels.evaluate_rows
     seen: list[set[int]] = []
 

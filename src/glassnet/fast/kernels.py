@@ -42,7 +42,7 @@ from ..core.activations import Identity, LeakyReLU, ReLU
 from ..core.optim import SGD, Adam, AdamW, FlatLayout, Optimizer, adam_scalars
 from . import codes
 
-__all__ = ["MIN_SIZE", "available", "compiled_update", "kernel_code", "kernels_for"]
+__all__ = ["MIN_SIZE", "MIRRORS", "available", "compiled_update", "kernel_code", "kernels_for"]
 
 #: Smallest flat vector (number of parameters) that is updated by the compiled kernel.
 #: Measured (benchmarks/RESULTS.md, "Compiled optimizer kernel"): a fresh process pays
@@ -274,10 +274,11 @@ def kernels_for(*arrays: np.ndarray) -> Any:
     return load()
 
 
-# What each kernel code restates: the class and the methods that hold its formula.
-# A layer or an optimizer gets the code only when every one of those methods is the
-# class's own (a subclass that changes a formula runs on NumPy, never on a kernel).
-_MIRRORS: tuple[tuple[type, tuple[str, ...], int], ...] = (
+#: What each kernel code restates: the class and the methods that hold its formula.
+#: A layer or an optimizer gets the code only when every one of those methods is the
+#: class's own (a subclass that changes a formula runs on NumPy, never on a kernel).
+#: ``tests/fast/test_kernel_agreement.py`` checks each class here against its kernel.
+MIRRORS: tuple[tuple[type, tuple[str, ...], int], ...] = (
     (ReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"), codes.RELU),
     (LeakyReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"),
      codes.LEAKY_RELU),
@@ -303,7 +304,7 @@ def kernel_code(obj: object) -> int:
         apart by the caller), or -1.
     """
     cls = type(obj)
-    for mirrored, methods, code in _MIRRORS:
+    for mirrored, methods, code in MIRRORS:
         if isinstance(obj, mirrored) and all(
             getattr(cls, m) is getattr(mirrored, m) for m in methods
         ):
