@@ -95,10 +95,11 @@ class Network:
 def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """``dtype`` as float32 or float64; anything else is a ValueError naming it."""
     try:
-        resolved = np.dtype(dtype)
+        # None would pass as float64 (np.dtype(None)); a name must be given.
+        resolved = np.dtype(dtype) if dtype is not None else None
     except TypeError:
         resolved = None
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if resolved is None or resolved.name not in ("float32", "float64"):
         raise ValueError(
             f"dtype must be 'float32' or 'float64' (the ONNX input's element type); got "
             f"{dtype!r}. float32 is what most ONNX runtimes run fastest."
@@ -175,8 +176,9 @@ def describe(estimator: Any, dtype: DTypeLike = np.float32) -> Network:
         raise ValueError(
             f"out_activation_ {out!r} has no ONNX export; expected one of {list(_OUTPUTS)}."
         )
-    coefs = [np.asarray(W, dtype=ftype) for W in estimator.coefs_]
-    intercepts = [np.asarray(b, dtype=ftype) for b in estimator.intercepts_]
+    with np.errstate(over="ignore"):  # an overflow to inf is reported just below
+        coefs = [np.asarray(W, dtype=ftype) for W in estimator.coefs_]
+        intercepts = [np.asarray(b, dtype=ftype) for b in estimator.intercepts_]
     if not all(np.all(np.isfinite(a)) for a in [*coefs, *intercepts]):
         raise ValueError(
             "the estimator's weights are not all finite (in float32 too large ones overflow "
