@@ -342,21 +342,21 @@ def machine_info() -> dict[str, Any]:
         m = peers.optional(mod)
         info[mod] = getattr(m, "__version__", "?") if m is not None else "not installed"
     from glassnet.fast import kernels as _kernels
-    from glassnet.fast.paths import _CompiledPath
+    from glassnet.fast.compiled import CompiledStep
 
     if _kernels.available():
         import numba
 
         threads = _kernels.parallel_threads()
         split = (
-            f"batches of >= {2 * _CompiledPath.MIN_SHARD_ROWS} rows split over {threads} "
+            f"batches of >= {2 * CompiledStep.MIN_SHARD_ROWS} rows split over {threads} "
             f"threads ({numba.threading_layer()} threading layer)"
             if threads > 1
             else f"batches not split ({numba.threading_layer()} threading layer)"
         )
         info["glassnet compiled kernels"] = (
             f"numba {numba.__version__}: the training step for runs of >= "
-            f"{_CompiledPath.MIN_WORK:.0e} parameters × samples × epochs (W2, W3), {split}; "
+            f"{CompiledStep.MIN_WORK:.0e} parameters × samples × epochs (W2, W3), {split}; "
             f"the optimizer update for >= {_kernels.MIN_SIZE:,} parameters; loaded before "
             "the rounds (see 'one-time costs')"
         )
@@ -479,7 +479,7 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
                 lines.append(f"| {peer} | {rec.get('skipped') or rec.get('error')} | — | — | — |")
         lines.append("")
     if plots:
-        from glassnet.fast.paths import _CompiledPath
+        from glassnet.fast.compiled import CompiledStep
 
         lines += [
             "## Scaling",
@@ -487,7 +487,7 @@ def write_report(out: Path, report: dict[str, Any], plots: list[str]) -> None:
             "Seconds per epoch with W2's network and settings (averaged over several epochs "
             "below 100,000 samples); the width plot trains 25,000 samples for one epoch at "
             "each width of both hidden layers. glassnet runs of at least "
-            f"{_CompiledPath.MIN_WORK:.0e} parameters × samples × epochs take the compiled "
+            f"{CompiledStep.MIN_WORK:.0e} parameters × samples × epochs take the compiled "
             "step where numba is installed, the others the NumPy path.",
             "",
         ]
@@ -709,21 +709,17 @@ def load_compiled() -> float | None:
     start here too).
     """
     from glassnet.fast import kernels as _kernels
-    from glassnet.fast import paths as _fastpath
 
     if not _kernels.available():
         return None
     t0 = time.perf_counter()
-    saved = _fastpath._CompiledPath.MIN_WORK
-    _fastpath._CompiledPath.MIN_WORK = 0.0
-    try:
-        rng = np.random.default_rng(0)
-        for dtype in (np.float32, np.float64):
-            X = rng.standard_normal((256, 3))
-            model = gn.mlp([3, 4, 2], "relu", rng=0, dtype=dtype)
-            gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, X[:, 0] > 0, epochs=1)
-    finally:
-        _fastpath._CompiledPath.MIN_WORK = saved
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        X = rng.standard_normal((256, 3))
+        model = gn.mlp([3, 4, 2], "relu", rng=0, dtype=dtype)
+        gn.train(
+            model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, X[:, 0] > 0, epochs=1, route="compiled"
+        )
     return time.perf_counter() - t0
 
 

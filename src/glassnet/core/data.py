@@ -122,7 +122,7 @@ def check_features(
             "float64 only: pass dtype=np.float32 or np.float64."
         )
     if is_sparse(X):
-        return _check_sparse(X, name, dt)  # type: ignore[no-any-return]
+        return _check_sparse(X, name, dt)
     arr = np.asarray(X)
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}; pass real numbers.")

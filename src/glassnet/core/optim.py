@@ -15,6 +15,7 @@ rules for large models; they are named after them and tested against them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -122,7 +123,7 @@ class Optimizer:
             )
         self.t += 1
         for name, p in params.items():
-            self.update(p, grads[name], lambda key, name=name, p=p: self._slot(name, key, p))
+            self.update(p, grads[name], functools.partial(self._slot, name, like=p))
 
     def step_flat(self, p: Array, g: Array, layout: FlatLayout) -> None:
         """Apply :meth:`update` once to a model's flat vectors (the fast route).
@@ -198,7 +199,7 @@ class Optimizer:
         d["_work"] = {}
         self.__dict__.update(d)
 
-    def _slot(self, name: str, key: str, like: Array) -> Array:
+    def _slot(self, name: str, key: str, *, like: Array) -> Array:
         slots = self.state.setdefault(name, {})
         if key not in slots:
             slots[key] = np.zeros_like(like)

@@ -127,7 +127,7 @@ class Sequential(Layer):
                 return f"layer {i}: {gap}"
         return None
 
-    def forward_into(self, X: Array, ws: Buffers, inplace: bool = False) -> Array:  # type: ignore[override]
+    def forward_into(self, X: Array, ws: Buffers, inplace: bool = False) -> Array:
         """:meth:`forward` through each layer's fast form and reused buffers.
 
         The result is a buffer that the next step overwrites: a Dense layer's
@@ -143,7 +143,7 @@ class Sequential(Layer):
             owned = layer.frees_output
         return X
 
-    def backward_into(  # type: ignore[override]
+    def backward_into(
         self, grad: Array, ws: Buffers, inplace: bool = True, need_dx: bool = False
     ) -> Array:
         """:meth:`backward` through each layer's fast form; fills the gradients.

@@ -105,7 +105,7 @@ def derive_multilabel(logits: ArrayLike, targets: ArrayLike) -> MultilabelDeriva
         raise ValueError("logits and targets must be finite.")
     if np.any((y < 0) | (y > 1)):
         raise ValueError(f"targets must lie in [0, 1] (1: the label applies); got {y.tolist()}.")
-    y_hat = sigmoid(z)
+    y_hat = np.asarray(sigmoid(z), dtype=np.float64)
     if np.any(((y > 0) & (y_hat == 0.0)) | ((y < 1) & (y_hat == 1.0))):
         raise ValueError(
             "a probability is exactly 0 or 1 in float64 where its target disagrees, so the "
