@@ -138,20 +138,19 @@ def parse_csv(raw: bytes | str) -> Data:
     DataError
         Naming the line and column, what was expected and what came.
     """
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8"))
+    if size > MAX_UPLOAD_BYTES:
+        raise DataError(
+            f"the file is {size / 1024:.0f} KiB; the limit is "
+            f"{MAX_UPLOAD_BYTES // 1024} KiB. Upload at most {MAX_SAMPLES} rows."
+        )
     if isinstance(raw, bytes):
-        if len(raw) > MAX_UPLOAD_BYTES:
-            raise DataError(
-                f"the file is {len(raw) / 1024:.0f} KiB; the limit is "
-                f"{MAX_UPLOAD_BYTES // 1024} KiB. Upload at most {MAX_SAMPLES} rows."
-            )
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise DataError("the file is not UTF-8 text; save it as a plain CSV file.") from None
     else:
         text = raw
-        if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
-            raise DataError(f"the file is larger than {MAX_UPLOAD_BYTES // 1024} KiB.")
     try:
         rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     except csv.Error as exc:

@@ -268,7 +268,7 @@ class Session:
             "agrees": bool(d.agrees),
             "difference": d.difference,
             "text": render(d, title=CASE_TITLE),
-            "command": "glassnet explain --logits "
+            "command": "glassnet explain --logits="
             + ",".join(repr(float(v)) for v in z)
             + f" --label {label}",
             "smoothing": self.settings.smoothing,

@@ -102,8 +102,8 @@ $("show-snippet").addEventListener("click", async () => {
 
 $("points").addEventListener("click", (e) => {
   if (!pg.data) return;
-  const cv = $("points"), rect = cv.getBoundingClientRect();
-  const px = (e.clientX - rect.left) * cv.width / rect.width, py = (e.clientY - rect.top) * cv.height / rect.height;
+  const cv = $("points"); // offsetX/Y: from the padding edge, inside the border
+  const px = e.offsetX * cv.width / cv.clientWidth, py = e.offsetY * cv.height / cv.clientHeight;
   const [x, y] = toData(pg.data.bounds, cv, px, py);
   const mode = $("click-mode").value;
   if (mode === "inspect") {
