@@ -98,6 +98,22 @@ def test_same_graph_as_to_onnx(fitted: Any, onnx_outputs: Callable[..., Any]) ->
     np.testing.assert_array_equal(onnx_outputs(via_skl2onnx, X32)[1], onnx_outputs(ours, X32)[1])
 
 
+def test_integer_input_is_cast_to_float32(
+    rng: np.random.Generator, fitted: Any, onnx_outputs: Callable[..., Any]
+) -> None:
+    from skl2onnx.common.data_types import Int64TensorType
+
+    X = rng.integers(-3, 4, size=(50, 3))
+    clf = fitted(X.astype(float), (X.sum(axis=1) > 0).astype(int))
+    register_skl2onnx()
+    types = [("X", Int64TensorType([None, 3]))]
+    model = skl2onnx.to_onnx(clf, initial_types=types, options={id(clf): {"zipmap": False}})
+    label, proba = onnx_outputs(model, X.astype(np.int64))
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba, clf.predict_proba(X.astype(float)), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(label, clf.predict(X.astype(float)))
+
+
 def test_unfitted_step_is_refused_by_name() -> None:
     from sklearn.exceptions import NotFittedError
 

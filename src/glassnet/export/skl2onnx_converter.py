@@ -10,6 +10,7 @@ the ``zipmap`` and ``output_class_labels`` options as for its MLPClassifier.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any
 
 import numpy as np
@@ -30,15 +31,19 @@ OPTIONS: dict[str, list[Any]] = {
 }
 
 
-def _import_skl2onnx() -> Any:
+def _skl2onnx(module: str = "skl2onnx") -> Any:
+    """Import skl2onnx (or one of its modules), or say how to install it.
+
+    Through importlib: skl2onnx ships no type information, and its objects are
+    used as ``Any`` here anyway, so mypy needs no setting for it.
+    """
     try:
-        import skl2onnx
+        return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
             "converting a Pipeline with a glassnet.MLPClassifier needs skl2onnx: "
             "pip install 'glassnet[onnx]' (onnx, onnxruntime and skl2onnx)"
         ) from exc
-    return skl2onnx
 
 
 def register_skl2onnx() -> None:
@@ -59,17 +64,18 @@ def register_skl2onnx() -> None:
     Examples
     --------
     >>> import numpy as np, glassnet, skl2onnx
+    >>> from glassnet.export import register_skl2onnx
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=np.float32)
     >>> clf = glassnet.MLPClassifier((4,), solver="lbfgs", random_state=0)
     >>> pipe = make_pipeline(StandardScaler(), clf).fit(X, [0, 1, 1, 0])
-    >>> glassnet.export.register_skl2onnx()
+    >>> register_skl2onnx()
     >>> model = skl2onnx.to_onnx(pipe, X, options={id(clf): {"zipmap": False}})
     >>> [o.name for o in model.graph.output]
     ['label', 'probabilities']
     """
-    skl2onnx = _import_skl2onnx()
+    skl2onnx = _skl2onnx()
     from ..estimator.classifier import MLPClassifier
 
     skl2onnx.update_registered_converter(
@@ -83,9 +89,8 @@ def _network(operator: Any) -> Network:
     float64 for a double input, else float32; with ``nocl`` the labels are the
     class indices.
     """
-    from skl2onnx.common.data_types import DoubleTensorType
-
-    double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    types = _skl2onnx("skl2onnx.common.data_types")
+    double = isinstance(operator.inputs[0].type, types.DoubleTensorType)
     net = describe(operator.raw_operator, np.float64 if double else np.float32)
     if operator.scope_inst.get_options(operator.raw_operator, {"nocl": False})["nocl"]:
         net = dataclasses.replace(net, classes=np.arange(len(net.classes), dtype=np.int64))
@@ -100,28 +105,24 @@ def shape_calculator(operator: Any) -> None:
     operator : skl2onnx.common._topology.Operator
         The operator skl2onnx made for the classifier, one input, two outputs.
     """
-    from skl2onnx.common.data_types import (
-        DoubleTensorType,
-        FloatTensorType,
-        Int64TensorType,
-        StringTensorType,
-    )
-    from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
-
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
-    check_input_and_output_types(
-        operator, good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType]
+    types = _skl2onnx("skl2onnx.common.data_types")
+    utils = _skl2onnx("skl2onnx.common.utils")
+    utils.check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    utils.check_input_and_output_types(
+        operator,
+        good_input_types=[types.FloatTensorType, types.DoubleTensorType, types.Int64TensorType],
     )
     net = _network(operator)
     n = operator.inputs[0].get_first_dimension()
     width = int(net.coefs[-1].shape[1])
     if net.multilabel:
-        operator.outputs[0].type = Int64TensorType([n, width])
+        operator.outputs[0].type = types.Int64TensorType([n, width])
     elif net.classes.dtype == object:
-        operator.outputs[0].type = StringTensorType([n])
+        operator.outputs[0].type = types.StringTensorType([n])
     else:
-        operator.outputs[0].type = Int64TensorType([n])
-    proba_type = DoubleTensorType if net.coefs[0].dtype == np.float64 else FloatTensorType
+        operator.outputs[0].type = types.Int64TensorType([n])
+    double = net.coefs[0].dtype == np.float64
+    proba_type = types.DoubleTensorType if double else types.FloatTensorType
     operator.outputs[1].type = proba_type([n, width])
 
 
@@ -168,7 +169,7 @@ def convert(scope: Any, operator: Any, container: Any) -> None:
     x = operator.inputs[0]
     net = _network(operator)
     name = x.full_name
-    if x.type.__class__.__name__ == "Int64TensorType":
+    if isinstance(x.type, _skl2onnx("skl2onnx.common.data_types").Int64TensorType):
         # Integer features (a Pipeline step's output) enter the float32 graph as floats.
         name = sink.fresh("X_float")
         sink.node("Cast", [x.full_name], [name], to=TensorProto.FLOAT)
