@@ -17,6 +17,7 @@ import glassnet.cli
 from glassnet.cli import main
 from helpers import fit_small
 
+pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'glassnet[onnx]'")
 ort = pytest.importorskip("onnxruntime", reason="the export tests run models in onnxruntime")
 
 

@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 from glassnet.export.onnx import DEFAULT_OPSET, to_onnx
 from helpers import run_python
 
+pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'glassnet[onnx]'")
 pytest.importorskip("onnxruntime", reason="the export tests run models in onnxruntime")
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu"]

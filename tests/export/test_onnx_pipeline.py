@@ -16,7 +16,9 @@ from sklearn.preprocessing import StandardScaler
 from glassnet.export.onnx import to_onnx
 from glassnet.export.skl2onnx_converter import register_skl2onnx
 
+pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'glassnet[onnx]'")
 skl2onnx = pytest.importorskip("skl2onnx", reason="the Pipeline route needs skl2onnx")
+pytest.importorskip("onnxruntime", reason="the export tests run models in onnxruntime")
 
 
 @pytest.fixture
