@@ -86,12 +86,14 @@ __all__ = [
     "softmax_jacobian",
     "softmax_jvp",
     "softmax_vjp",
+    "to_onnx",
     "train",
 ]
 
 if TYPE_CHECKING:
     from .estimator.classifier import MLPClassifier
     from .estimator.modelfile import load, save
+    from .export.onnx import to_onnx
 
 # Imported on first use: the estimator brings in scikit-learn (and SciPy), which
 # roughly sextuples the memory of ``import glassnet`` for users of the layers and
@@ -100,6 +102,7 @@ _LAZY = {
     "MLPClassifier": ".estimator.classifier",
     "load": ".estimator.modelfile",
     "save": ".estimator.modelfile",
+    "to_onnx": ".export.onnx",
 }
 
 
