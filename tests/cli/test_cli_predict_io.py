@@ -9,6 +9,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from glassnet import MLPClassifier
 from glassnet.cli import main
 
 
-def _fit(rng: np.random.Generator, X: object = None) -> MLPClassifier:
+def _fit(rng: np.random.Generator, X: Any = None) -> MLPClassifier:
     if X is None:
         X = rng.normal(size=(60, 2))
     Xa = np.asarray(X)

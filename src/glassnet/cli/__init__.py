@@ -3,17 +3,20 @@
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int``. User errors (bad flags, unreadable or unwritable files)
 print one line to stderr and exit with status 2; they never show a traceback.
+A run stopped by SIGTERM or SIGHUP (``train`` saves first, as on Ctrl-C) exits
+with 128 + the signal's number.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from ._common import UserError
+from ._common import StoppedBySignal, UserError
 
 __all__ = ["main"]
 
@@ -48,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 2 on a usage or input error, 1 when training diverged or a
-        check failed (``gradcheck`` above its threshold), 130 when interrupted.
+        check failed (``gradcheck`` above its threshold), 130 when interrupted,
+        128 + the signal's number when stopped by SIGTERM (143) or SIGHUP (129).
     """
     from ..exceptions import TrainingDivergedError
 
@@ -65,3 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"glassnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except StoppedBySignal as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"glassnet {args.command}: stopped by {name}", file=sys.stderr)
+        return 128 + exc.signum

@@ -40,7 +40,7 @@ def picture_formats() -> list[str]:
     return sorted(FigureCanvasBase.get_supported_filetypes())
 
 
-def check_output(path: str, flag: str, *, kind: str = "file") -> None:
+def check_output(path: str, flag: str, *, kind: str = "file", what: str | None = None) -> None:
     """Refuse an output path that cannot be written, before any work is done.
 
     Parameters
@@ -52,6 +52,8 @@ def check_output(path: str, flag: str, *, kind: str = "file") -> None:
     kind : {"file", "picture", "animation"}
         What is written there: a picture must have an extension matplotlib can
         save, an animation must be a GIF (``.gif`` or no extension).
+    what : str, optional
+        What the file is (``picture``), named before the flag in the message.
 
     Raises
     ------
@@ -59,6 +61,7 @@ def check_output(path: str, flag: str, *, kind: str = "file") -> None:
         For an empty path, an unsupported format, a folder that does not exist or
         cannot be written, or a path that is a folder.
     """
+    target = f"the {what} {flag}" if what else flag
     if not path.strip():
         raise UserError(f"{flag} needs a file name; got an empty string {path!r}.")
     ext = os.path.splitext(path)[1].lower().lstrip(".")
@@ -78,10 +81,10 @@ def check_output(path: str, flag: str, *, kind: str = "file") -> None:
         raise UserError(f"{flag} {path!r} is a folder; give a file name inside it.")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UserError(f"cannot write {flag} {path!r}: the folder {folder!r} does not exist.")
+        raise UserError(f"cannot write {target} {path!r}: the folder {folder!r} does not exist.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(
-            f"cannot write {flag} {path!r}: no permission to write in the folder {folder!r}."
+            f"cannot write {target} {path!r}: no permission to write in the folder {folder!r}."
         )
 
 

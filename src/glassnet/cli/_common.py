@@ -99,7 +99,8 @@ def bounded_int(low: int, high: int, why: str = "") -> Callable[[str], int]:
     """argparse type factory: an integer in [low, high]; ``why`` explains the upper bound."""
 
     def parse(text: str) -> int:
-        expected = f"an integer from {low:,} to {high:,}" + (f" ({why})" if why else "")
+        span = "a positive integer" if low == 1 else f"an integer from {low:,}"
+        expected = f"{span} up to {high:,}" + (f" ({why})" if why else "")
         return int(_number(text, int, lambda v: low <= v <= high, expected))
 
     return parse
@@ -109,7 +110,8 @@ def bounded_float(low: float, high: float, why: str = "") -> Callable[[str], flo
     """argparse type factory: a finite number in [low, high]; ``why`` explains the bounds."""
 
     def parse(text: str) -> float:
-        expected = f"a number from {low:g} to {high:g}" + (f" ({why})" if why else "")
+        span = "a number >= 0" if low == 0 else f"a number from {low:g}"
+        expected = f"{span} up to {high:g}" + (f" ({why})" if why else "")
         return float(_number(text, float, lambda v: low <= v <= high, expected))
 
     return parse

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ._common import UserError, add_network_arguments, architecture, load_dataset, positive_int
+from ._checks import MAX_EPOCHS, check_memory
+from ._common import UserError, add_network_arguments, architecture, bounded_int, load_dataset
+
+# Logits and targets larger than this print as unreadable columns, and their sums
+# and products overflow float64 (a target of 1e308 sums to inf).
+_MAX_MAGNITUDE = 1e6
 
 __all__ = ["add_parser", "run"]
 
@@ -34,9 +40,10 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers such as 2.0,1.0,-1.0, got {text!r}"
         ) from None
-    if len(values) < 2 or not np.all(np.isfinite(values)):
+    if len(values) < 2 or not np.all(np.abs(values) <= _MAX_MAGNITUDE):
         raise argparse.ArgumentTypeError(
-            f"expected at least two finite comma-separated numbers, got {text!r}"
+            f"expected at least two comma-separated numbers from -{_MAX_MAGNITUDE:g} to "
+            f"{_MAX_MAGNITUDE:g}, got {text!r}"
         )
     return values
 
@@ -78,9 +85,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=0, help="which point of the dataset (default: 0)")
     p.add_argument(
         "--epochs",
-        type=positive_int,
+        type=bounded_int(1, MAX_EPOCHS, "more is a typo"),
         default=200,
-        help="epochs of Adam (lr 0.01, full batch) to train the network first (default: 200)",
+        help="epochs of Adam (lr 0.01, full batch) to train the network first, at most "
+        f"{MAX_EPOCHS:,} (default: 200)",
     )
     p.set_defaults(func=run)
     return p
@@ -93,6 +101,7 @@ def _network_logits(args: argparse.Namespace) -> tuple[np.ndarray, int, str]:
     from ..core.sequential import mlp
     from ..training.loop import train
 
+    check_memory(args.n_samples, [2, *args.hidden, 3], np.dtype(args.dtype).itemsize)
     X, y = load_dataset(args)
     if not -len(X) <= args.sample < len(X):
         raise UserError(
@@ -147,8 +156,12 @@ def run(args: argparse.Namespace) -> int:
         target = np.full(k, 0.3)
         target[label if 0 <= label < k else 0] = 0.6
     try:
-        first = derive(z, label)
-        second = derive(z, target)
+        # An underflowing probability is reported by derive's ValueError below; NumPy's
+        # warning on the way there would only be a second, noisier line.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            first = derive(z, label)
+            second = derive(z, target)
     except ValueError as exc:
         raise UserError(f"{exc} (from --logits, --label and --target)") from exc
     _write(where + "\n")

@@ -7,16 +7,30 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_memory, network_parameters
 from ._common import (
     UserError,
     add_network_arguments,
     architecture,
+    bounded_float,
+    bounded_int,
     load_dataset,
-    positive_float,
-    positive_int,
 )
 
+# Each parameter costs two forward passes over --samples rows: 20,000 parameters
+# (a 2 -> 140 -> 140 -> 2 network) on 1,000 samples is already minutes of work.
+_MAX_PARAMETERS = 20_000
+_MAX_SAMPLES = 1000
+
 __all__ = ["add_parser", "run"]
+
+
+def _threshold(text: str) -> float:
+    """argparse type for ``--threshold``: a number in (0, 1), where relative errors live."""
+    value = bounded_float(0.0, 1.0, "a relative error of 1 is no agreement at all")(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -33,21 +47,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     check = p.add_argument_group("check")
     check.add_argument(
         "--samples",
-        type=positive_int,
+        type=bounded_int(1, _MAX_SAMPLES, "each is in every one of the forward passes"),
         default=16,
-        help="points of the dataset the loss is taken over (default: 16)",
+        help=f"points of the dataset the loss is taken over, at most {_MAX_SAMPLES} (default: 16)",
     )
     check.add_argument(
         "--eps",
-        type=positive_float,
+        type=bounded_float(1e-10, 0.1, "rounding swamps smaller steps, curvature larger ones"),
         default=1e-6,
-        help="step of the central difference (default: 1e-6)",
+        help="step of the central difference, 1e-10 to 0.1 (default: 1e-6)",
     )
     check.add_argument(
         "--threshold",
-        type=positive_float,
+        type=_threshold,
         default=1e-7,
-        help="largest relative error accepted (default: 1e-7)",
+        help="largest relative error accepted, in (0, 1) (default: 1e-7)",
     )
     p.set_defaults(func=run)
     return p
@@ -65,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
             f"--samples ({args.samples}) must not exceed --n-samples ({args.n_samples}); "
             "check fewer points or make more."
         )
+    params = network_parameters([2, *args.hidden, 3])
+    if params > _MAX_PARAMETERS:
+        raise UserError(
+            f"--hidden {','.join(map(str, args.hidden))} has about {params:,} parameters; the "
+            f"check takes two forward passes for each, so it allows at most {_MAX_PARAMETERS:,}. "
+            "Check a narrower network: the backward pass is the same code at any width."
+        )
+    check_memory(args.n_samples, [2], 8, what="the dataset")
     X_all, y_all = load_dataset(args)
     k = int(y_all.max()) + 1  # classes of the whole dataset, as train builds the network
     X, y = X_all[: args.samples], y_all[: args.samples]

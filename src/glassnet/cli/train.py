@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
 import numpy as np
 
 from .._version import __version__
+from ._checks import MAX_EPOCHS, MAX_FRAMES, check_distinct, check_memory, check_output
 from ._common import (
+    MAX_N_SAMPLES,
     UserError,
     add_network_arguments,
     architecture,
+    bounded_float,
+    bounded_int,
+    file_name,
     fraction,
     load_dataset,
-    non_negative_float,
-    positive_float,
-    positive_int,
     reporting_write_errors,
     unit_interval,
 )
+from ._signals import StopSignals
 
 __all__ = ["add_parser", "run"]
 
@@ -49,9 +53,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     opt.add_argument(
         "--lr",
-        type=positive_float,
+        type=_learning_rate,
         default=None,
-        help="learning rate (default: 0.01 for adam/adamw, 0.5 for sgd)",
+        help="learning rate, at most 1000 (default: 0.01 for adam/adamw, 0.5 for sgd)",
     )
     opt.add_argument(
         "--momentum",
@@ -61,28 +65,30 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     opt.add_argument(
         "--alpha",
-        type=non_negative_float,
+        type=bounded_float(0.0, 1000.0, "a larger penalty pins every weight to zero"),
         default=0.0,
-        help="L2 penalty on the weights (default: 0)",
+        help="L2 penalty on the weights, 0 to 1000 (default: 0)",
     )
     opt.add_argument(
         "--epochs",
-        type=positive_int,
+        type=bounded_int(1, MAX_EPOCHS, "more is a typo"),
         default=500,
-        help="passes over the training data (default: 500)",
+        help=f"passes over the training data, at most {MAX_EPOCHS:,} (default: 500)",
     )
     opt.add_argument(
         "--batch-size",
-        type=positive_int,
+        type=bounded_int(1, MAX_N_SAMPLES, "the most --n-samples allows"),
         default=None,
-        help="samples per step (default: the whole training set)",
+        help="samples per step, at most the training set (default: the whole training set)",
     )
     t.add_argument(
         "--save",
         default=None,
+        type=file_name,
         metavar="MODEL",
         help="save the trained model to this file (safe format, no pickle; read it with "
-        "'glassnet predict' or glassnet.load); also saved when Ctrl-C stops training",
+        "'glassnet predict' or glassnet.load); also saved when Ctrl-C, SIGTERM or SIGHUP "
+        "stops training",
     )
     pics = t.add_argument_group("pictures and progress")
     pics.add_argument(
@@ -93,21 +99,24 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     pics.add_argument(
         "--curves",
         default=None,
+        type=file_name,
         metavar="PNG",
         help="also write the loss and accuracy curves (train and held-out) to this picture",
     )
     pics.add_argument(
         "--animate",
         default=None,
+        type=file_name,
         metavar="GIF",
         help="also write the decision boundary forming during training as an animated GIF",
     )
     pics.add_argument(
         "--snapshot-every",
-        type=positive_int,
+        type=bounded_int(1, MAX_EPOCHS, "the most --epochs allows"),
         default=None,
         metavar="K",
-        help="epochs between animation frames (default: epochs/40, at least 1)",
+        help=f"epochs between animation frames, at most --epochs and so that the GIF has at "
+        f"most {MAX_FRAMES} frames (default: epochs/40, at least 1)",
     )
     pics.add_argument(
         "--no-progress",
@@ -118,13 +127,64 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return t
 
 
-def _check_writable(path: str, flag: str) -> None:
-    """Fail before training, not after, when a picture cannot be written."""
-    import os
+def _learning_rate(text: str) -> float:
+    """argparse type for ``--lr``: a number in (0, 1000]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= 1000.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            "expected a positive number up to 1000 (a larger step overflows any of the "
+            f"optimizers), got {text!r}"
+        )
+    return value
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UserError(f"cannot write {flag} {path!r}: the folder {folder!r} does not exist.")
+
+def _frame_every(args: argparse.Namespace) -> int:
+    """Epochs between animation frames, refused when the GIF would be absurd."""
+    every = args.snapshot_every or max(1, args.epochs // 40)
+    if every > args.epochs:
+        raise UserError(
+            f"--snapshot-every {every} is more than --epochs {args.epochs}: the animation "
+            "would show the first and last epochs only; use at most --epochs."
+        )
+    frames = args.epochs // every + 2  # the initial weights and a last partial interval
+    if args.animate and frames > MAX_FRAMES:
+        raise UserError(
+            f"--snapshot-every {every} over {args.epochs} epochs makes {frames} frames, more "
+            f"than {MAX_FRAMES}; use --snapshot-every {-(-args.epochs // (MAX_FRAMES - 2))} "
+            "or more."
+        )
+    return every
+
+
+def check_arguments(args: argparse.Namespace) -> int:
+    """Every check that needs no data, before any is made; return the frame interval.
+
+    Raises
+    ------
+    UserError
+        For an output that cannot be written or clashes with another, or a run
+        that cannot fit in memory.
+    """
+    if args.out:  # '' skips the picture
+        check_output(args.out, "--out", kind="picture", what="picture")
+    for path, flag, kind in (
+        (args.curves, "--curves", "picture"),
+        (args.animate, "--animate", "animation"),
+        (args.save, "--save", "file"),
+    ):
+        if path is not None:
+            check_output(path, flag, kind=kind)
+    outputs = [(args.save, "--save"), (args.out, "--out"), (args.curves, "--curves")]
+    check_distinct([*outputs, (args.animate, "--animate")])
+    every = _frame_every(args)
+    frames = args.epochs // every + 2 if args.animate else 0
+    itemsize = 4 if args.dtype == "float32" else 8
+    # Three outputs bounds every dataset's class count (blobs has three).
+    check_memory(args.n_samples, [2, *args.hidden, 3], itemsize, frames=frames)
+    return every
 
 
 def _save_model(clf: Any, path: str) -> None:
@@ -149,6 +209,13 @@ def _save(fig: Any, path: str, what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics and write the pictures; return the exit status."""
+    every = check_arguments(args)
+    stops = StopSignals()
+    with stops.installed():
+        return _run(args, every, stops)
+
+
+def _run(args: argparse.Namespace, every: int, stops: StopSignals) -> int:
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -167,14 +234,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     n_classes = len(np.unique(y))
+    if args.batch_size is not None and args.batch_size > len(X_train):
+        raise UserError(
+            f"--batch-size {args.batch_size} is more than the {len(X_train)} training samples "
+            f"(--n-samples {args.n_samples} less --test-size {args.test_size:g}); use at most "
+            f"{len(X_train)}, or leave it out for the whole training set."
+        )
     lr = args.lr if args.lr is not None else (0.5 if args.optimizer == "sgd" else 0.01)
-    for path, flag in (
-        (args.curves, "--curves"),
-        (args.animate, "--animate"),
-        (args.save, "--save"),
-    ):
-        if path:
-            _check_writable(path, flag)
     # The command trains for exactly --epochs epochs: convergence-based stopping
     # is off (n_iter_no_change = epochs), as is the L2 penalty unless asked for.
     clf = MLPClassifier(
@@ -198,7 +264,6 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(bar)
     snapshots = None
     if args.animate:
-        every = args.snapshot_every or max(1, args.epochs // 40)
         snapshots = BoundarySnapshots(X, every=every, resolution=80)
         callbacks.append(snapshots)
     # The held-out split doubles as validation data when its curve is wanted
@@ -221,8 +286,9 @@ def run(args: argparse.Namespace) -> int:
             # The estimator holds its last completed step: keep it.
             _save_model(clf, args.save)
             written = f"the model at that point was saved to {args.save}"
+        how = f"stopped by {stops.name}" if stops.signum is not None else "interrupted"
         print(
-            f"interrupted after {epochs_done} of {args.epochs} epochs "
+            f"{how} after {epochs_done} of {args.epochs} epochs "
             f"({getattr(clf, 't_', 0)} samples seen); {written}",
             file=sys.stderr,
         )
