@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import signal
 import subprocess
 import sys
@@ -156,3 +158,32 @@ def test_sighup_mid_training_saves_the_model_and_exits_129(
     assert "accuracy" not in captured.out
     assert glassnet.load(model).n_iter_ == 6
     assert signal.getsignal(signal.SIGHUP) == before  # the handler is put back
+
+
+class _FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_train_with_a_failing_stdout_saves_then_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    model = tmp_path / "m.glassnet"
+    assert main([*FAST, "--out", "", "--save", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "glassnet train: error: cannot write to standard output: No space left on device\n"
+    )
+    assert glassnet.load(model).n_iter_ == 2  # the report was lost, the model was not
+
+
+def test_gradcheck_with_a_closed_stdout_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["gradcheck", "--hidden", "3", "--samples", "4"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet gradcheck: error: cannot write to standard output: it is closed\n"
+    )
+    assert sys.stdout is None  # put back as it was

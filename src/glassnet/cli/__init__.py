@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ._common import StoppedBySignal, UserError
+from ._stdout import GuardedStdout, StdoutError
 
 __all__ = ["main"]
 
@@ -58,8 +59,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = _build_parser()
     args = parser.parse_args(argv)
+    real = sys.stdout
+    out = GuardedStdout(real)
+    sys.stdout = out
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        out.flush()
+        out.raise_if_failed()  # reported after the command, so its files are written
+        return code
+    except StdoutError as exc:
+        print(
+            f"glassnet {args.command}: error: cannot write to standard output: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     except UserError as exc:
         print(f"glassnet {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -73,3 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = signal.Signals(exc.signum).name
         print(f"glassnet {args.command}: stopped by {name}", file=sys.stderr)
         return 128 + exc.signum
+    finally:
+        if sys.stdout is out:
+            sys.stdout = real

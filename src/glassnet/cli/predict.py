@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import math
-import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
@@ -24,6 +24,7 @@ import numpy as np
 
 from ._checks import check_distinct, check_output
 from ._common import UserError, file_name, reporting_write_errors
+from ._stdout import GuardedStdout, StdoutError
 
 __all__ = ["add_parser", "run"]
 
@@ -273,16 +274,6 @@ def format_predictions(classes: np.ndarray, proba: np.ndarray) -> Iterator[str]:
         out.truncate()
 
 
-def _silence_stdout() -> None:
-    """Point file descriptor 1 at /dev/null so Python's exit-time flush cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    except OSError:
-        pass
-
-
 def write_stdout(chunks: Iterable[str]) -> None:
     """Write ``chunks`` to standard output, flushing each; a failure is a :class:`UserError`.
 
@@ -292,20 +283,20 @@ def write_stdout(chunks: Iterable[str]) -> None:
         When standard output is closed, or a write or flush fails (a full disk,
         a reader that stopped early).
     """
-    out = sys.stdout
-    if out is None:
-        raise UserError(
-            "cannot write the predictions: standard output is closed; pass --output FILE"
-        )
+    out = sys.stdout if isinstance(sys.stdout, GuardedStdout) else GuardedStdout(sys.stdout)
     try:
         for chunk in chunks:
             out.write(chunk)
             out.flush()
-    except (OSError, ValueError) as exc:
-        _silence_stdout()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            out.raise_if_failed()
+    except StdoutError as exc:
+        if out.stream is None or exc.errno == errno.EBADF:
+            raise UserError(
+                "cannot write the predictions: standard output is closed; pass --output FILE"
+            ) from exc
         raise UserError(
-            f"cannot write the predictions to standard output: {reason}; the output is incomplete"
+            f"cannot write the predictions to standard output: {exc.strerror}; the output is "
+            "incomplete"
         ) from exc
 
 
