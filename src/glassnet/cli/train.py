@@ -159,7 +159,7 @@ def _frame_every(args: argparse.Namespace) -> int:
     return every
 
 
-def check_arguments(args: argparse.Namespace) -> int:
+def _check_arguments(args: argparse.Namespace) -> int:
     """Every check that needs no data, before any is made; return the frame interval.
 
     Raises
@@ -209,7 +209,7 @@ def _save(fig: Any, path: str, what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics and write the pictures; return the exit status."""
-    every = check_arguments(args)
+    every = _check_arguments(args)
     stops = StopSignals()
     with stops.installed():
         return _run(args, every, stops)
