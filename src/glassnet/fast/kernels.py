@@ -332,6 +332,8 @@ def compiled_update(opt: Optimizer, p: np.ndarray, g: np.ndarray, layout: FlatLa
     bool
         Whether the step was taken (False: the caller takes it in NumPy).
     """
+    if p.size < MIN_SIZE:  # checked first: this runs every step of every fast run
+        return False
     code = kernel_code(opt)
     if code < 0:
         return False
