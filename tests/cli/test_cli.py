@@ -220,7 +220,7 @@ def test_gradcheck_passes_on_a_correct_network(capsys: pytest.CaptureFixture[str
 def test_gradcheck_fails_when_a_backward_is_sabotaged(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from glassnet.core.layers import Tanh
+    from glassnet.core.activations import Tanh
 
     original = Tanh.backward
 

@@ -22,7 +22,7 @@ from ._stdout import GuardedStdout, StdoutError
 __all__ = ["main"]
 
 # Subcommand modules, imported when the parser is built.
-COMMANDS = ["train", "explain", "gradcheck", "predict"]
+COMMANDS = ["train", "explain", "gradcheck", "predict", "export", "playground"]
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -81,6 +81,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="non-negative target weights for the second case, comma-separated, e.g. "
         "0.5,0.3,0.4 (default: 0.6 for the label and 0.3 for every other class)",
     )
+    given.add_argument(
+        "--multilabel",
+        action="store_true",
+        help="the multilabel case instead: independent sigmoids with binary cross-entropy, "
+        "where dL/dz = y_hat - y too (uses --logits, default 2,-1,0.5, and --target as the "
+        "0/1 labels, default 1,0,0)",
+    )
     add_network_arguments(p)
     p.add_argument("--sample", type=int, default=0, help="which point of the dataset (default: 0)")
     p.add_argument(
@@ -137,10 +144,33 @@ def _write(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _run_multilabel(args: argparse.Namespace) -> int:
+    """Print the multilabel derivation; return 0 when the routes agree, else 1."""
+    from ..teach.explain_multilabel import derive_multilabel, render_multilabel
+
+    z = np.asarray(args.logits if args.logits is not None else [2.0, -1.0, 0.5])
+    if args.target is not None:
+        y = np.asarray(args.target, dtype=np.float64)
+    else:
+        y = np.zeros(z.shape[0])
+        y[0] = 1.0
+    try:
+        with np.errstate(all="ignore"):
+            d = derive_multilabel(z, y)
+    except ValueError as exc:
+        raise UserError(f"{exc} (from --logits and --target)") from exc
+    _write(f"Given logits z = ({', '.join(f'{v:g}' for v in z)}), labels y = "
+           f"({', '.join(f'{v:g}' for v in y)})\n")  # fmt: skip
+    _write(render_multilabel(d, title="Multilabel: independent sigmoids, so ∂L/∂z = ŷ − y"))
+    return 0 if d.agrees else 1
+
+
 def run(args: argparse.Namespace) -> int:
     """Print both derivations; return 0 when every route agrees, else 1."""
     from ..teach.explain import derive, render
 
+    if args.multilabel:
+        return _run_multilabel(args)
     if args.logits is not None:
         z = np.asarray(args.logits, dtype=np.float64)
         label = 0 if args.label is None else args.label

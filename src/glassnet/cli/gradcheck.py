@@ -58,6 +58,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="step of the central difference, 1e-10 to 0.1 (default: 1e-6)",
     )
     check.add_argument(
+        "--route",
+        choices=("readable", "fast"),
+        default="readable",
+        help="which backward pass to check: each layer's own backward (readable), or the "
+        "fast forms the fast training route runs, in reused buffers (default: readable)",
+    )
+    check.add_argument(
         "--threshold",
         type=_threshold,
         default=1e-7,
@@ -92,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
     X, y = X_all[: args.samples], y_all[: args.samples]
     dtype = np.dtype(args.dtype)
     model = mlp([2, *args.hidden, k], args.activation, rng=args.seed, dtype=dtype)
-    result = check_gradients(model, SoftmaxCrossEntropy(), X, y, eps=args.eps)
+    result = check_gradients(model, SoftmaxCrossEntropy(), X, y, eps=args.eps, route=args.route)
     arch = architecture(args.hidden, k)
     print(
         f"glassnet gradcheck: network {arch} ({args.activation}, softmax), {dtype} weights "
-        f"checked in float64, on {len(X)} samples of {args.dataset}; loss {result.loss:.6f}, "
+        f"checked in float64 on the {args.route} route, on {len(X)} samples of {args.dataset}; "
+        f"loss {result.loss:.6f}, "
         f"central differences with eps={args.eps:g}"
     )
     print()

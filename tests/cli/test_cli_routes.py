@@ -1,0 +1,72 @@
+"""Routes and the newer subcommands on the command line: --route, --multilabel, export, playground."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet.cli import main
+
+
+def _rows(text: str) -> dict[str, list[str]]:
+    return {
+        line.split()[0]: line.split()
+        for line in text.splitlines()
+        if line.split() and line.split()[-1] in ("ok", "FAIL")
+    }
+
+
+def test_gradcheck_on_the_fast_route_checks_the_fast_forms(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["gradcheck", "--hidden", "6", "--samples", "8"]
+    assert main([*args, "--route", "fast"]) == 0
+    fast = capsys.readouterr().out
+    assert "on the fast route" in fast
+    assert main([*args, "--route", "readable"]) == 0
+    readable = capsys.readouterr().out
+    assert {k: v[2] for k, v in _rows(fast).items()} == {
+        k: v[2] for k, v in _rows(readable).items()
+    }
+
+    # A wrong fast form is caught on the fast route only.
+    from glassnet.core.activations import Tanh
+
+    original = Tanh.backward_into
+
+    def wrong(self: Tanh, grad: np.ndarray, ws: object, inplace: bool, need: bool) -> np.ndarray:
+        return original(self, grad, ws, inplace, need) * 1.1  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Tanh, "backward_into", wrong)
+    assert main([*args, "--route", "fast"]) == 1
+    assert _rows(capsys.readouterr().out)["0.W"][-1] == "FAIL"
+    assert main([*args, "--route", "readable"]) == 0
+
+
+def test_gradcheck_refuses_an_unknown_route(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["gradcheck", "--route", "compiled"])
+    assert stop.value.code == 2
+    assert "invalid choice: 'compiled'" in capsys.readouterr().err
+
+
+def test_explain_multilabel_shows_y_hat_minus_y(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--multilabel", "--logits", "2,-1,0.5", "--target", "1,0,1"]) == 0
+    text = capsys.readouterr().out
+    assert "independent sigmoids" in text and "∂ŷ_k/∂z_i = 0 for i ≠ k" in text
+    assert "they agree to machine precision" in text
+    sig = 1 / (1 + np.exp(-np.array([2.0, -1.0, 0.5])))
+    assert f"{sig[2] - 1:.6f}".replace("-", "−") in text  # ŷ_2 − y_2 printed
+
+
+def test_explain_multilabel_refuses_labels_outside_0_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--multilabel", "--target", "1,2,0"]) == 2
+    assert "targets must lie in [0, 1]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["export", "playground"])
+def test_every_subcommand_is_registered(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([command, "--help"])
+    assert stop.value.code == 0
+    assert f"usage: glassnet {command}" in capsys.readouterr().out
