@@ -1,4 +1,4 @@
-"""Routes and the newer subcommands on the command line: --route, --multilabel, export, playground."""
+"""Routes and newer subcommands on the command line: --route, --multilabel, export, playground."""
 
 from __future__ import annotations
 
