@@ -1,0 +1,139 @@
+"""The prediction methods of ``MLPClassifier``: logits and everything derived from them.
+
+Every prediction runs the network's own forward pass, rebuilt from
+``coefs_`` and ``intercepts_``, so prediction cannot drift from training.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..core import functional as F
+from ..core.data import check_features
+from .base import MLPBase
+from .inputs import check_no_text
+from .network import to_model
+
+__all__ = ["PredictionMixin"]
+
+Array = NDArray[np.floating]
+
+
+class PredictionMixin(MLPBase):
+    """``logits``, ``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
+
+    Mixed into :class:`glassnet.MLPClassifier` (documented there), whose
+    ``fit`` sets the fitted attributes they read.
+    """
+
+    def logits(self, X: ArrayLike) -> Array:
+        """The network's output scores, one column per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Logits ``z``; ``softmax(z)`` is :meth:`predict_proba`. Binary
+            problems get two columns too.
+
+        Raises
+        ------
+        ValueError
+            If X is invalid, or the logits are not finite (features far
+            outside the training range).
+        """
+        check_is_fitted(self)
+        check_no_text(X)
+        X_arr = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=False,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
+        )
+        X_checked = check_features(X_arr, dtype=self.coefs_[0].dtype)
+        # The network's own forward pass, so prediction cannot drift from
+        # training. Building it costs about 0.09 ms a call (measured on the
+        # default 2-32-32-2 network: 0.09 -> 0.18 ms for one row, no change
+        # at 1000 rows, where the rows dominate).
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = to_model(self.coefs_, self.intercepts_, self.activation).forward(X_checked)
+        if not np.all(np.isfinite(a)):
+            bad = ~np.isfinite(a).all(axis=1)
+            raise ValueError(
+                f"The logits of {int(bad.sum())} sample(s) are not finite, the first at row "
+                f"{int(np.argmax(bad))}: X holds values far beyond what the network can "
+                "represent. Scale the features (StandardScaler) as during training."
+            )
+        return a
+
+    def decision_function(self, X: ArrayLike) -> Array:
+        """Logits, in scikit-learn's shape for decision functions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems ``z₁ - z₀``, the log-odds of ``classes_[1]``
+            (positive means ``classes_[1]``); otherwise the logits. Use
+            :meth:`logits` for every column in all cases.
+        """
+        z = self.logits(X)
+        if z.shape[1] == 2:
+            return z[:, 1] - z[:, 0]
+        return z
+
+    def predict_log_proba(self, X: ArrayLike) -> Array:
+        """Log-probabilities from the log-softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log_softmax(z)`` (log-sum-exp), finite even where the
+            probability underflows to 0. Columns follow ``classes_``.
+        """
+        return F.log_softmax(self.logits(X), axis=1)
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Class probabilities, the softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        return F.softmax(self.logits(X), axis=1)
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        z = self.logits(X)  # checks that the estimator is fitted
+        return cast(NDArray[Any], self.classes_[np.argmax(z, axis=1)])
