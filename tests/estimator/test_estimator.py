@@ -284,7 +284,7 @@ def test_validation_data_records_curves_and_drives_early_stopping(
     assert es.best_validation_loss_ == min(losses)
     with pytest.raises(ValueError, match=r"y_val holds labels \[5\]"):
         clf.fit(X_tr, y_tr, validation_data=(X_val, np.full(len(y_val), 5)))
-    with pytest.raises(ValueError, match="X has 3 features"):
+    with pytest.raises(ValueError, match="X_val has 3 features"):
         clf.fit(X_tr, y_tr, validation_data=(np.ones((4, 3)), y_val[:4]))
 
 

@@ -59,6 +59,7 @@ class MLPBase(BaseEstimator):
     max_grad_norm: float | None
     checkpoint_path: str | os.PathLike[str] | None
     checkpoint_every: int
+    route: str
 
     # Fitted attributes (set by fit) and the private state kept between fits.
     classes_: NDArray[Any]
@@ -79,6 +80,9 @@ class MLPBase(BaseEstimator):
     n_outputs_: int
     out_activation_: str
     interrupted_: bool
+    stopped_by_: str
+    route_: str
+    route_reason_: str
     _no_improvement_count: int
     _rng: np.random.Generator
     _optimizer: Optimizer

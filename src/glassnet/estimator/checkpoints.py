@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "NOT_HASHED",
     "RECORDS",
     "EstimatorCheckpoint",
+    "check_writable",
     "checkpoint_config",
     "read_checkpoint",
     "restore_records",
@@ -52,8 +54,55 @@ RECORDS = (
     "no_improvement",
 )
 
-#: Hyperparameters that may change between a run and its resumption.
-NOT_HASHED = ("checkpoint_path", "checkpoint_every", "max_iter", "verbose", "warm_start")
+#: Hyperparameters that may change between a run and its resumption (every
+#: route computes the same step; they differ in rounding only).
+NOT_HASHED = ("checkpoint_path", "checkpoint_every", "max_iter", "verbose", "warm_start", "route")
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before training, a ``checkpoint_path`` that cannot be written.
+
+    The checkpoint is written atomically through a temporary file beside it,
+    so its folder must exist and take new files: a probe file is created
+    there and removed at once.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``checkpoint_path``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``checkpoint_path`` (never the probe), the reason and what to do.
+    """
+    shown = f"checkpoint_path={os.fspath(path)!r}"
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise ValueError(
+            f"{shown} is a folder: a checkpoint is one file. Name a file inside it, "
+            f"e.g. {os.path.join(os.fspath(path), 'fit.ckpt')!r}."
+        )
+    if not os.path.exists(folder):
+        raise ValueError(
+            f"{shown} cannot be written: its folder {folder!r} does not exist. Create it "
+            "first (os.makedirs(folder, exist_ok=True)), or choose another checkpoint_path."
+        )
+    if not os.path.isdir(folder):
+        raise ValueError(
+            f"{shown} cannot be written: {folder!r} is not a folder. Choose a "
+            "checkpoint_path inside an existing folder."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".glassnet-probe-", dir=folder)
+    except OSError as exc:
+        raise ValueError(
+            f"{shown} cannot be written: the folder {folder!r} does not take new files "
+            f"({exc.strerror or exc}). Choose a writable folder, or fix its permissions."
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 class EstimatorCheckpoint(Checkpoint):
@@ -73,6 +122,19 @@ class EstimatorCheckpoint(Checkpoint):
     ) -> None:
         super().__init__(path, every, config)
         self.monitor = monitor
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        """Save as :class:`glassnet.Checkpoint` does; a failed write names ``checkpoint_path``."""
+        try:
+            super().on_epoch_end(state)
+        except OSError as exc:
+            # The writer names its temporary file; the user knows checkpoint_path.
+            raise type(exc)(
+                exc.errno,
+                f"could not write checkpoint_path={self.path!r} after epoch "
+                f"{state.history.epochs} ({exc.strerror or exc}). The estimator keeps its "
+                "last completed epoch; make the folder writable (or free space) and fit again.",
+            ) from exc
 
     def _extras(self, state: TrainState) -> tuple[dict[str, Any], dict[str, Array]]:
         """The monitor's records and, once there are any, the best weights."""

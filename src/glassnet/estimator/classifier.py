@@ -13,22 +13,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ..core.sequential import Sequential
 from ..training.state import Callback
-from .fitting import STOCHASTIC, fit_estimator
-from .network import to_model
+from .fitting import fit_estimator, has_partial_fit
 from .predicting import PredictionMixin
-from .state import EXPORT_VERSION, export_state, import_state
+from .state import StateHooks
 
 __all__ = ["MLPClassifier"]
 
 
-class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
+class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier: scikit-learn's contract, glassnet's network.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every
@@ -93,7 +91,8 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         Report progress. On a terminal, a progress bar (epoch, loss,
         validation score; see :class:`glassnet.ProgressBar`); elsewhere (a
         pipe, a log file) scikit-learn's one line per epoch (loss; validation
-        loss and score when validating) and the reason for stopping.
+        loss and score when validating) and the reason for stopping. Either
+        way, first a line naming the route and why (``Route: fast (...)``).
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of new weights.
     momentum : float in [0, 1), default=0.9
@@ -146,12 +145,23 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         that run instead of starting one: it continues bit for bit where the
         checkpoint was written, up to ``max_iter`` epochs in all, and refuses
         (``ValueError`` naming them) a checkpoint whose hyperparameters or
-        data differ. ``max_iter``, ``verbose``, ``warm_start`` and the two
-        checkpoint parameters may change between runs. Not saved by
-        :func:`glassnet.save` (a model file never chooses where to write).
+        data differ. ``max_iter``, ``verbose``, ``warm_start``, ``route`` and
+        the two checkpoint parameters may change between runs. A path whose
+        folder is missing or takes no new files is refused before training.
+        Not saved by :func:`glassnet.save` (a model file never chooses where
+        to write).
     checkpoint_every : int, default=10
         glassnet extension. Epochs between checkpoints; a crash or Ctrl-C
         loses at most this many epochs of work.
+    route : {"auto", "readable", "fast", "compiled"}, default="auto"
+        glassnet extension. How each training step is computed (same
+        formulas, same results to rounding): "readable" runs each layer's
+        own ``forward``/``backward`` as the maths reads; "fast" the same in
+        reused buffers; "compiled" the same step in numba (relu-like
+        networks, ``pip install 'glassnet[fast]'``). "auto" takes the
+        fastest route that can run; a named route that cannot raises
+        ``ValueError`` at ``fit`` saying why. "lbfgs" always runs "readable".
+        ``route_`` and ``route_reason_`` say what ran and why.
 
     Attributes
     ----------
@@ -197,8 +207,20 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
     out_activation_ : str
         Always "softmax".
     interrupted_ : bool
-        True when the last fit ended with Ctrl-C (KeyboardInterrupt is
-        re-raised after the model is saved at the last completed step).
+        True when the last fit was cut short and re-raised its exception:
+        Ctrl-C (the model holds the last completed step) or another
+        exception, from a callback or a checkpoint write say (the model
+        holds the last completed epoch). See ``fit``'s Raises.
+    stopped_by_ : str
+        glassnet extension. Why the last fit ended: "converged" (``tol``),
+        "max_iter", "max_fun", "callback" (``state.stop_training``),
+        "partial_fit", "interrupted" (Ctrl-C), "diverged", or
+        "error: <type>: <message>" for another exception.
+    route_ : str
+        glassnet extension. The route the last fit ran ("readable", "fast"
+        or "compiled"; see ``route``).
+    route_reason_ : str
+        glassnet extension. Why: asked for, or what ``route="auto"`` found.
 
     See Also
     --------
@@ -296,10 +318,11 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "class_weight": [None, StrOptions({"balanced"}), dict],
         "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
-        "dtype": [None, StrOptions({"float32", "float64"}), type],
+        "dtype": [None, StrOptions({"float32", "float64"}), type, np.dtype],
         "max_grad_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "checkpoint_path": [None, str, os.PathLike],
         "checkpoint_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "route": [StrOptions({"auto", "readable", "fast", "compiled"})],
     }
 
     def __init__(
@@ -334,6 +357,7 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         max_grad_norm: float | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
         checkpoint_every: int = 10,
+        route: str = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -364,6 +388,7 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         self.max_grad_norm = max_grad_norm
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
+        self.route = route
 
     def fit(
         self,
@@ -410,16 +435,22 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         TrainingDivergedError
             When the loss or the gradient goes non-finite (that step is not
             applied), or the loss runs away: over 1000 times its reference
-            scale (the first epoch's loss, or log K when the first epoch is
-            itself that far above a uniform guess) for 3 epochs in a row, or
-            in the epochs training ended with (see ``glassnet.train``'s
-            ``divergence_factor``). The estimator is left fitted with the
-            weights of the last good step or epoch (its initial weights,
-            ``n_iter_ == 0``, when no epoch was good), ``n_iter_`` and the
-            curves match them, and the message names that epoch.
+            scale for 3 epochs in a row, or at the end (see
+            ``glassnet.train``'s ``divergence_factor``). The estimator keeps
+            the weights of the last good step or epoch (the initial ones,
+            ``n_iter_ == 0``, if none was good) with matching ``n_iter_``
+            and curves; the message names that epoch.
         KeyboardInterrupt
             Re-raised after Ctrl-C, with the estimator fitted at its last
             completed step and ``interrupted_ = True``.
+        Exception
+            Any other exception during training (a callback's, a checkpoint
+            write's) is re-raised with the estimator fitted at the last
+            completed epoch, ``interrupted_ = True`` and ``stopped_by_``
+            naming it; before any completed epoch, the estimator is left as
+            it was before the call. Settings that cannot work (an unwritable
+            ``checkpoint_path``, a network too large for the memory, an
+            impossible ``route``) raise ``ValueError`` before training.
         """
         fit_estimator(
             self,
@@ -432,15 +463,7 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         )
         return self
 
-    def _check_solver(self) -> bool:
-        if self.solver not in STOCHASTIC:
-            raise AttributeError(
-                f"partial_fit is only available for the stochastic solvers {STOCHASTIC}; "
-                f"solver={self.solver!r} is not one."
-            )
-        return True
-
-    @available_if(_check_solver)
+    @available_if(has_partial_fit)
     def partial_fit(
         self,
         X: ArrayLike,
@@ -473,22 +496,3 @@ class MLPClassifier(PredictionMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
         return tags
-
-    # Safe persistence hooks for glassnet.save / glassnet.load (no pickle). The
-    # newest layout of _export_state this class writes and reads:
-    _export_version: ClassVar[int] = EXPORT_VERSION
-
-    def _export_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-        """The fitted state as JSON-safe metadata plus named arrays (see ``state.export_state``)."""
-        return export_state(self)
-
-    @classmethod
-    def _import_state(
-        cls, meta: Mapping[str, Any], arrays: Mapping[str, NDArray[Any]]
-    ) -> MLPClassifier:
-        """Rebuild a fitted estimator from ``_export_state``'s output (``state.import_state``)."""
-        return import_state(cls, meta, arrays)
-
-    def _to_model(self) -> Sequential:
-        """The fitted network as a :class:`glassnet.Sequential` (built from ``coefs_``)."""
-        return to_model(self.coefs_, self.intercepts_, self.activation)

@@ -25,7 +25,7 @@ from ..core.sequential import Sequential
 from ..persist.checkpoint import ResumedState
 from ..training.state import Callback
 from .base import MLPBase
-from .checkpoints import checkpoint_config, read_checkpoint, restore_records
+from .checkpoints import check_writable, checkpoint_config, read_checkpoint, restore_records
 from .inputs import (
     HUGE_X,
     as_python,
@@ -40,11 +40,12 @@ from .inputs import (
     resolve_dtype,
 )
 from .lbfgs import fit_lbfgs
+from .memory import check_memory
 from .network import initialise, refuse_a_frozen_first_layer, to_model
 from .stochastic import fit_stochastic
 from .validation import ValidationSet, hold_out, validation_set
 
-__all__ = ["STOCHASTIC", "fit_estimator"]
+__all__ = ["STOCHASTIC", "fit_estimator", "has_partial_fit"]
 
 Array = NDArray[np.floating]
 
@@ -52,8 +53,34 @@ Array = NDArray[np.floating]
 STOCHASTIC = ("sgd", "adam", "adamw")
 
 
+def has_partial_fit(est: MLPBase) -> bool:
+    """Whether ``est`` offers ``partial_fit`` (``available_if``'s check).
+
+    Parameters
+    ----------
+    est : MLPBase
+
+    Raises
+    ------
+    AttributeError
+        For a solver that is not stochastic ("lbfgs").
+    """
+    if est.solver not in STOCHASTIC:
+        raise AttributeError(
+            f"partial_fit is only available for the stochastic solvers {STOCHASTIC}; "
+            f"solver={est.solver!r} is not one."
+        )
+    return True
+
+
 def _check_settings(est: MLPBase, incremental: bool) -> None:
     """Refuse settings that cannot work together, before looking at the data."""
+    if est.solver == "lbfgs" and est.route in ("fast", "compiled"):
+        raise ValueError(
+            f"route={est.route!r} cannot run with solver='lbfgs': lbfgs runs the readable "
+            "route (loss_and_gradient over the whole data, inside SciPy's L-BFGS-B). Use "
+            "route='auto' or 'readable', or a stochastic solver ('adam', 'sgd', 'adamw')."
+        )
     if incremental and est.early_stopping:
         raise ValueError(
             "partial_fit does not support early_stopping=True: each call sees one "
@@ -118,6 +145,32 @@ def _labels(
     return labels
 
 
+def _check_weighted_classes(
+    class_weight: Array,
+    labels: NDArray[Any],
+    y_idx: NDArray[np.intp],
+    sw: Array | None,
+    incremental: bool,
+) -> None:
+    """Refuse class weights that leave no sample, or one class only, with weight."""
+    w = class_weight[y_idx] if sw is None else class_weight[y_idx] * sw
+    both = "class_weight" if sw is None else "sample_weight and class_weight together"
+    weights = {as_python(k): float(v) for k, v in zip(labels, class_weight, strict=True)}
+    if not np.any(w > 0):
+        raise ValueError(
+            f"{both} {'is' if sw is None else 'are'} zero for every "
+            f"{'class of y' if sw is None else 'sample'} (class_weight={weights}): at least "
+            "one sample must weigh more than 0 for the loss to be defined. Check class_weight."
+        )
+    weighted = np.unique(y_idx[w > 0])
+    if len(weighted) < 2 and not incremental:
+        raise ValueError(
+            f"{both} {'is' if sw is None else 'are'} zero for every sample but those of class "
+            f"{as_python(labels[weighted[0]])!r} (class_weight={weights}): a classifier needs "
+            "samples of at least 2 classes with positive weight. Check class_weight."
+        )
+
+
 def fit_estimator(
     est: MLPBase,
     X: ArrayLike,
@@ -139,9 +192,12 @@ def fit_estimator(
     incremental : bool
         ``partial_fit``: one epoch from the current weights.
     """
+    previous = dict(vars(est))  # what a fit stopped before its first epoch puts back
     est._validate_params()
     hidden = hidden_sizes(est.hidden_layer_sizes)
     _check_settings(est, incremental)
+    if est.checkpoint_path is not None:
+        check_writable(est.checkpoint_path)
     resuming = (
         est.checkpoint_path is not None
         and bool(est.warm_start)
@@ -185,6 +241,8 @@ def fit_estimator(
             )
     big = check_scale(X_arr, stacklevel=3)
     class_weight = class_weight_vector(est.class_weight, labels, y_idx, sw)
+    if class_weight is not None:
+        _check_weighted_classes(class_weight, labels, y_idx, sw, incremental)
 
     if first or not incremental:
         est._rng = make_rng(est.random_state)
@@ -198,6 +256,19 @@ def fit_estimator(
         X_train, y_train, sw_train, val = hold_out(est, X_arr, y_idx, sw, labels)
 
     # --- state ------------------------------------------------------
+    if first:
+        n_train = len(X_train)
+        batch = min(200, n_train) if est.batch_size == "auto" else int(est.batch_size)
+        rows = n_train if est.solver == "lbfgs" else min(batch, n_train)
+        check_memory(
+            est.hidden_layer_sizes,
+            [X_arr.shape[1], *hidden, len(labels)],
+            dtype.itemsize,
+            max(rows, 0 if val is None else len(val[0])),
+            solver=est.solver,
+            momentum=float(est.momentum),
+            early_stopping=bool(est.early_stopping),
+        )
     config = None
     resumed: tuple[Sequential, Optimizer, ResumedState] | None = None
     if est.checkpoint_path is not None:
@@ -218,7 +289,7 @@ def fit_estimator(
         refuse_a_frozen_first_layer(est, model, X_train, big)
     loss = SoftmaxCrossEntropy(class_weight=class_weight, label_smoothing=est.label_smoothing)
     if est.solver == "lbfgs":
-        fit_lbfgs(est, model, loss, X_train, y_train, sw_train, val, list(callbacks))
+        fit_lbfgs(est, model, loss, X_train, y_train, sw_train, val, list(callbacks), previous)
     else:
         fit_stochastic(
             est,
@@ -232,4 +303,5 @@ def fit_estimator(
             incremental,
             config=config,
             resumed=None if resumed is None else resumed[2],
+            previous=previous,
         )

@@ -229,7 +229,11 @@ def resolve_dtype(dtype: Any, X_dtype: np.dtype) -> np.dtype:
 
 
 def check_scale(X: Array, stacklevel: int) -> float:
-    """Warn when the features are far too large for the network; return max ``|x|``.
+    """Warn when the features are far too large or too small for the network; return max ``|x|``.
+
+    Tiny features (max ``|x|`` under :data:`TINY_X`, not all equal) barely
+    move the first layer's pre-activations away from its biases, so every
+    sample looks alike and the fit settles on a near-constant model.
 
     Parameters
     ----------
@@ -237,7 +241,16 @@ def check_scale(X: Array, stacklevel: int) -> float:
     stacklevel : int
         Of the warning, counted from this function's caller.
     """
-    big = max(float(np.max(X)), -float(np.min(X)))  # max |x|, without a copy
+    top, bottom = float(np.max(X)), float(np.min(X))
+    big = max(top, -bottom)  # max |x|, without a copy
+    if big < TINY_X and top > bottom:
+        warnings.warn(
+            f"X holds values no larger than {big:.3g} in magnitude: inputs as small as that "
+            "barely reach the first layer, and the network learns a near-constant model. "
+            f"{_SCALE}",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
     if big > HUGE_X:
         warnings.warn(
             f"X holds values as large as {big:.3g} in magnitude; the network trains "

@@ -23,11 +23,27 @@ from ..training.state import Callback, TrainState
 from ..training.step import evaluate, loss_and_gradient
 from .base import MLPBase
 from .network import publish
+from .outcome import (
+    CALLBACK,
+    CONVERGED,
+    DIVERGED,
+    INTERRUPTED,
+    MAX_FUN,
+    MAX_ITER,
+    describe_error,
+    restore,
+)
 from .rules import iteration_line
 from .stochastic import DIVERGENCE_FACTOR
 from .validation import ValidationSet
 
-__all__ = ["fit_lbfgs"]
+__all__ = ["LBFGS_ROUTE_REASON", "fit_lbfgs"]
+
+#: ``route_reason_`` of an L-BFGS fit (its ``route_`` is always "readable").
+LBFGS_ROUTE_REASON = (
+    "the lbfgs solver runs the readable loss_and_gradient over the whole data, inside "
+    "SciPy's L-BFGS-B"
+)
 
 Array = NDArray[np.floating]
 
@@ -41,8 +57,13 @@ def fit_lbfgs(
     sw: Array | None,
     val: ValidationSet | None,
     callbacks: list[Callback],
+    previous: dict[str, Any] | None = None,
 ) -> None:
     """Minimise the training loss with L-BFGS-B; publish the result.
+
+    Interrupted (Ctrl-C) or diverged, the last accepted iterate is
+    published; stopped by another exception, the last accepted iterate of
+    this call, or ``previous`` when there is none.
 
     Parameters
     ----------
@@ -59,6 +80,8 @@ def fit_lbfgs(
         Called with ``on_train_begin``, ``on_epoch_end`` after every
         iteration (``state.optimizer`` is None; setting
         ``state.stop_training`` ends the run) and ``on_train_end``.
+    previous : dict, optional
+        ``vars(est)`` when the call began.
     """
     import scipy.optimize
 
@@ -85,7 +108,7 @@ def fit_lbfgs(
 
     last_good = model.flat_params.copy()  # the last accepted iterate
 
-    def publish_at(theta: NDArray[Any], *, interrupted: bool) -> None:
+    def publish_at(theta: NDArray[Any], *, interrupted: bool, stopped_by: str) -> None:
         # The weights at ``theta`` and the curves recorded so far.
         model.flat_params[...] = theta
         publish(est, model)
@@ -93,6 +116,8 @@ def fit_lbfgs(
         est.validation_scores_ = val_scores
         est.validation_loss_curve_ = val_losses
         est.interrupted_ = interrupted
+        est.stopped_by_ = stopped_by
+        est.route_, est.route_reason_ = "readable", LBFGS_ROUTE_REASON
 
     def on_iteration(intermediate_result: Any) -> None:
         # Everything is computed before anything is recorded, so that the
@@ -116,11 +141,15 @@ def fit_lbfgs(
         for cb in callbacks:
             cb.on_epoch_end(state)
         if state.stop_training:
+            stopped[0] = True
             raise StopIteration
 
-    for cb in callbacks:
-        cb.on_train_begin(state)
+    stopped = [False]  # a callback asked to stop
+    if est.verbose:
+        print(f"Route: readable ({LBFGS_ROUTE_REASON})")
     try:
+        for cb in callbacks:
+            cb.on_train_begin(state)
         result = scipy.optimize.minimize(
             objective,
             model.flat_params.astype(np.float64),
@@ -129,21 +158,37 @@ def fit_lbfgs(
             callback=on_iteration,
             options={"maxiter": int(est.max_iter), "maxfun": int(est.max_fun), "gtol": est.tol},
         )
-    except (KeyboardInterrupt, TrainingDivergedError) as exc:
+    except BaseException as exc:
         # Ctrl-C or a rejected trial point can land inside objective(),
         # which has written a line-search trial point into the model: a
         # trial point is not a step, so publish the last accepted iterate
         # with the record up to it. n_iter_ counts from the curve before
         # this fit, so it is set before publish_at() replaces that curve.
-        est.n_iter_ = len(history) - len(est.loss_curve_)
-        if len(history) > len(est.loss_curve_):
+        done = len(history) - len(est.loss_curve_)
+        if isinstance(exc, KeyboardInterrupt):
+            reason, cut_short = INTERRUPTED, True
+        elif isinstance(exc, TrainingDivergedError):
+            reason, cut_short = DIVERGED, False
+        elif done > 0:
+            reason, cut_short = describe_error(exc), True
+        else:  # nothing accepted in this call: the estimator as it was
+            restore(est, {} if previous is None else previous)
+            raise
+        est.n_iter_ = done
+        if done > 0:
             est.loss_ = history[-1]
             est.best_loss_ = min(history)
-        publish_at(last_good, interrupted=isinstance(exc, KeyboardInterrupt))
+        publish_at(last_good, interrupted=cut_short, stopped_by=reason)
         raise
     for cb in callbacks:
         cb.on_train_end(state)
-    publish_at(result.x, interrupted=False)
+    if stopped[0]:
+        reason = CALLBACK
+    elif result.status == 1:
+        reason = MAX_ITER if result.nit >= est.max_iter else MAX_FUN
+    else:
+        reason = CONVERGED
+    publish_at(result.x, interrupted=False, stopped_by=reason)
     est.n_iter_ = min(int(result.nit), int(est.max_iter))
     est.loss_ = float(result.fun)
     est.best_loss_ = min(history) if history else est.loss_
@@ -151,6 +196,7 @@ def fit_lbfgs(
     if est.loss_ > runaway:
         # Finite but absurd: far above a uniform guess (log K) after the
         # whole optimisation, as with unscaled features around 1e150.
+        est.stopped_by_ = DIVERGED
         raise TrainingDivergedError(
             f"L-BFGS ended at a loss of {est.loss_:.3g}, over {runaway:.3g} (1000 times "
             "the loss of a uniform guess): the fit is useless. Scale the features "

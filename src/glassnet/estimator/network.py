@@ -17,6 +17,7 @@ from ..core.optim import SGD, Adam, AdamW, Optimizer
 from ..core.sequential import Sequential, mlp
 from ..exceptions import TrainingDivergedError
 from .base import MLPBase
+from .outcome import DIVERGED
 
 __all__ = [
     "dense_layers",
@@ -113,6 +114,8 @@ def initialise(
     est.best_validation_score_ = None
     est.best_validation_loss_ = None
     est.interrupted_ = False
+    est.stopped_by_ = ""  # set by the solver when training ends
+    est.route_, est.route_reason_ = "", "no training has run yet"
     est._no_improvement_count = 0
     if hasattr(est, "_optimizer"):
         del est._optimizer
@@ -172,6 +175,7 @@ def refuse_a_frozen_first_layer(est: MLPBase, model: Sequential, X: Array, big: 
         return
     est.n_iter_ = 0
     est.interrupted_ = False
+    est.stopped_by_ = DIVERGED
     raise TrainingDivergedError(
         f"training cannot start: X holds values as large as {big:.3g}, which saturate "
         f"every unit of the first hidden layer ({est.activation}) for every sample. The "

@@ -39,6 +39,12 @@ class Monitor(Callback):
         self.early_stopping = bool(est.early_stopping) and validating
         self.converged = False
         self.best_params: Array | None = None
+        # The weights at the end of this fit's last completed epoch (a fit cut
+        # short by an exception keeps them), and whether an epoch is under way.
+        self.epoch_params: Array | None = None
+        self.in_epoch = False
+        self.route = ""
+        self.route_reason = ""
         # Working copies of the fitted state, published by the estimator when
         # training ends (so a failed fit leaves the previous attributes whole).
         self.n_iter = 0
@@ -74,8 +80,15 @@ class Monitor(Callback):
             c for c in (self.loss_curve, self.val_scores, self.val_losses) if c is not None
         )
 
+    def on_train_begin(self, state: TrainState) -> None:
+        """Note the route the loop chose, and say it when verbose."""
+        self.route, self.route_reason = state.history.route, state.history.route_reason
+        if self.est.verbose:
+            print(f"Route: {self.route} ({self.route_reason})")
+
     def on_epoch_begin(self, state: TrainState) -> None:
         """Mark the records at this epoch boundary (scalars and curve lengths)."""
+        self.in_epoch = True
         scalars = {k: getattr(self, k) for k in self._SCALARS}
         self._marks.append((self.n_iter, scalars, tuple(len(c) for c in self._lists())))
 
@@ -107,6 +120,11 @@ class Monitor(Callback):
             scores = (val_loss, val_score)
         if self.talk:
             print(iteration_line(len(self.loss_curve), self.loss, scores))
+        if self.epoch_params is None:
+            self.epoch_params = state.model.flat_params.copy()
+        else:
+            self.epoch_params[...] = state.model.flat_params
+        self.in_epoch = False
 
         if self.early_stopping:
             improved = val_loss < self.best_val_loss - est.tol
@@ -147,7 +165,17 @@ class Monitor(Callback):
 
 
 def iteration_line(n: int, loss: float, scores: tuple[float, float] | None) -> str:
-    """scikit-learn's verbose line for epoch ``n``; ``scores``: validation loss and score."""
+    """scikit-learn's verbose line for epoch ``n``.
+
+    Parameters
+    ----------
+    n : int
+        The epoch (1-based, over every fit of the estimator).
+    loss : float
+        Its training loss.
+    scores : (float, float) or None
+        Its validation loss and accuracy, when validating.
+    """
     line = f"Iteration {n}, loss = {loss:.8f}"
     if scores is not None:
         line += f", validation loss = {scores[0]:.8f}, validation score = {scores[1]:.6f}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +20,7 @@ from .base import MLPBase
 
 __all__ = [
     "EXPORT_VERSION",
+    "StateHooks",
     "curve",
     "decode_labels",
     "encode_labels",
@@ -178,6 +179,9 @@ def export_state(est: MLPBase) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]
         "loss_curve": curve(est.loss_curve_),
         "validation_scores": curve(est.validation_scores_),
         "validation_loss_curve": curve(est.validation_loss_curve_),
+        "stopped_by": str(getattr(est, "stopped_by_", "")),
+        "route": str(getattr(est, "route_", "")),
+        "route_reason": str(getattr(est, "route_reason_", "")),
         "architecture": {
             "layer_sizes": [int(est.coefs_[0].shape[0])] + [int(c.shape[1]) for c in est.coefs_],
             "activation": est.activation,
@@ -273,5 +277,42 @@ def import_state(
     est.best_validation_score_ = meta["best_validation_score"]
     est.best_validation_loss_ = finite(meta["best_validation_loss"])
     est.interrupted_ = False
+    # Added after export version 1 began: absent from older files.
+    est.stopped_by_, est.route_, est.route_reason_ = (
+        _text(meta, "stopped_by"),
+        _text(meta, "route"),
+        _text(meta, "route_reason"),
+    )
     est._no_improvement_count = 0
     return est
+
+
+def _text(meta: Mapping[str, Any], key: str) -> str:
+    """A short descriptive string of the metadata ("" when absent)."""
+    value = meta.get(key, "")
+    if not isinstance(value, str) or len(value) > 2000:
+        raise ValueError(f"{key} must be a string of at most 2000 characters; got {value!r:.80}.")
+    return value
+
+
+class StateHooks(MLPBase):
+    """The safe persistence hooks :func:`glassnet.save` and :func:`glassnet.load` call.
+
+    Mixed into :class:`glassnet.MLPClassifier`: ``_export_state`` runs
+    :func:`export_state`, ``_import_state`` runs :func:`import_state`, and
+    ``_export_version`` is the newest layout they write and read
+    (``glassnet.load`` refuses a newer one, asking for an upgrade). No pickle.
+    """
+
+    _export_version: ClassVar[int] = EXPORT_VERSION
+
+    def _export_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """The fitted state as JSON-safe metadata plus named arrays."""
+        return export_state(self)
+
+    @classmethod
+    def _import_state(
+        cls: type[Estimator], meta: Mapping[str, Any], arrays: Mapping[str, NDArray[Any]]
+    ) -> Estimator:
+        """Rebuild a fitted estimator from what ``_export_state`` returned."""
+        return import_state(cls, meta, arrays)

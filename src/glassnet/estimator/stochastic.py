@@ -26,6 +26,16 @@ from ..training.state import Callback
 from .base import MLPBase
 from .checkpoints import EstimatorCheckpoint
 from .network import make_optimizer, publish
+from .outcome import (
+    CALLBACK,
+    CONVERGED,
+    DIVERGED,
+    INTERRUPTED,
+    MAX_ITER,
+    PARTIAL_FIT,
+    describe_error,
+    restore,
+)
 from .rules import Monitor
 from .validation import ValidationSet
 
@@ -50,8 +60,14 @@ def fit_stochastic(
     *,
     config: dict[str, Any] | None = None,
     resumed: ResumedState | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> None:
     """Train ``model`` with the estimator's optimizer and rules; publish the result.
+
+    However training ends, the fitted attributes describe a step boundary:
+    the end (early-stopping weights restored), Ctrl-C's last completed step,
+    a divergence's last good step or epoch, or, when another exception
+    stops it, the last completed epoch (``previous`` when there is none).
 
     Parameters
     ----------
@@ -72,6 +88,9 @@ def fit_stochastic(
         The checkpoint's configuration (with ``checkpoint_path``).
     resumed : ResumedState, optional
         The checkpoint this fit resumes.
+    previous : dict, optional
+        ``vars(est)`` when the call began, put back when an exception stops
+        the fit before its first epoch completes.
     """
     if resumed is None and (not incremental or not hasattr(est, "_optimizer")):
         est._optimizer = make_optimizer(est)
@@ -110,9 +129,10 @@ def fit_stochastic(
             divergence_factor=DIVERGENCE_FACTOR,
             l2=0.0 if est.solver == "adamw" else float(est.alpha),
             history=None if resumed is None else resumed.history,
+            route=est.route,
         )
     except KeyboardInterrupt:
-        finish(est, model, monitor, interrupted=True)
+        finish(est, model, monitor, interrupted=True, stopped_by=INTERRUPTED)
         raise
     except TrainingDivergedError as exc:
         # The model holds the last good step (a non-finite step is never
@@ -123,7 +143,7 @@ def fit_stochastic(
             held = f"from the end of epoch {monitor.n_iter}"
         else:
             held = f"of the last good step, after {monitor.n_iter} complete epoch(s)"
-        finish(est, model, monitor, interrupted=False)
+        finish(est, model, monitor, interrupted=False, stopped_by=DIVERGED)
         err = TrainingDivergedError(
             f"{exc} The estimator holds the weights {held} (n_iter_={monitor.n_iter}). "
             "For MLPClassifier: lower learning_rate_init, set max_grad_norm, or scale the "
@@ -131,10 +151,28 @@ def fit_stochastic(
         )
         err.restored_epoch = exc.restored_epoch
         raise err from exc
+    except Exception as exc:
+        # A callback, a checkpoint write or the data broke the run.
+        if monitor.epoch_params is None:
+            restore(est, {} if previous is None else previous)
+            raise
+        model.flat_params[...] = monitor.epoch_params
+        finish(est, model, monitor, interrupted=True, stopped_by=describe_error(exc))
+        if monitor.in_epoch:  # steps after that epoch moved the optimizer's state
+            del est._optimizer
+        raise
     finally:
         if bar is not None:
             bar.close()
-    finish(est, model, monitor, interrupted=False)
+    if monitor.converged:
+        stopped_by = CONVERGED
+    elif incremental:
+        stopped_by = PARTIAL_FIT
+    elif monitor.n_iter >= est.max_iter:
+        stopped_by = MAX_ITER
+    else:
+        stopped_by = CALLBACK
+    finish(est, model, monitor, interrupted=False, stopped_by=stopped_by)
     if not incremental and not monitor.converged and monitor.n_iter >= est.max_iter:
         warnings.warn(
             f"MLPClassifier ran max_iter={est.max_iter} epochs and the "
@@ -146,7 +184,9 @@ def fit_stochastic(
         )
 
 
-def finish(est: MLPBase, model: Sequential, monitor: Monitor, *, interrupted: bool) -> None:
+def finish(
+    est: MLPBase, model: Sequential, monitor: Monitor, *, interrupted: bool, stopped_by: str
+) -> None:
     """Publish the fitted state at a step boundary (early-stopping weights restored).
 
     Parameters
@@ -158,6 +198,8 @@ def finish(est: MLPBase, model: Sequential, monitor: Monitor, *, interrupted: bo
         Holding the records to publish.
     interrupted : bool
         Keep the model's weights as they are (no early-stopping restore).
+    stopped_by : str
+        Why training ended (``stopped_by_``).
     """
     if monitor.early_stopping and monitor.best_params is not None and not interrupted:
         model.flat_params[...] = monitor.best_params
@@ -175,3 +217,6 @@ def finish(est: MLPBase, model: Sequential, monitor: Monitor, *, interrupted: bo
         est.best_validation_loss_ = monitor.best_val_loss
     est._no_improvement_count = monitor.no_improvement
     est.interrupted_ = interrupted
+    est.stopped_by_ = stopped_by
+    est.route_ = monitor.route
+    est.route_reason_ = monitor.route_reason

@@ -42,9 +42,19 @@ def validation_set(
             f"sample_weight_val); got {type(validation_data).__name__}."
         )
     X_val, y_val = validation_data[0], validation_data[1]
-    check_no_text(X_val)
-    check_targets(y_val)
-    Xv = validate_data(est, X_val, reset=False, accept_sparse=False, ensure_all_finite=False)
+    check_no_text(X_val, "X_val")
+    check_targets(y_val, "y_val")
+    shape = np.shape(X_val)
+    if len(shape) == 2 and shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X_val has {shape[1]} features, but MLPClassifier is expecting "
+            f"{est.n_features_in_} features as input (those of X). Pass validation_data "
+            "with the same columns as X."
+        )
+    try:
+        Xv = validate_data(est, X_val, reset=False, accept_sparse=False, ensure_all_finite=False)
+    except ValueError as exc:
+        raise ValueError(f"validation_data: X_val does not fit X. {exc}") from exc
     Xv = check_features(Xv, name="X_val", dtype=dtype)
     yv = np.asarray(y_val)
     if yv.ndim == 2 and yv.shape[1] == 1:
@@ -57,7 +67,7 @@ def validation_set(
     yv_idx = encode_targets(yv, labels, "y_val")
     wv = None
     if len(validation_data) == 3 and validation_data[2] is not None:
-        wv = check_weights(validation_data[2], Xv.shape[0])
+        wv = check_weights(validation_data[2], Xv.shape[0], name="sample_weight_val")
     return Xv, yv_idx, wv
 
 
