@@ -75,6 +75,27 @@ def test_a_callback_error_keeps_the_last_completed_epoch(
     assert est.predict(X).shape == (len(X),)
 
 
+class _FailAtEnd(Callback):
+    def on_train_end(self, state: TrainState) -> None:
+        raise RuntimeError("callback broke at the end")
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_callback_error_at_the_end_keeps_the_whole_fit(
+    solver: str, Xy: tuple[np.ndarray, np.ndarray]
+) -> None:
+    X, y = Xy
+    params: dict[str, Any] = {"hidden_layer_sizes": (8,), "solver": solver, "max_iter": 4}
+    est = MLPClassifier(**params, random_state=0)
+    with pytest.raises(RuntimeError, match="broke at the end"):
+        est.fit(X, y, callbacks=[_FailAtEnd()])
+    whole = _quiet_fit(MLPClassifier(**params, random_state=0), X, y)
+    assert est.n_iter_ == whole.n_iter_ == 4
+    for a, b in zip(est.coefs_, whole.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert est.interrupted_ and est.stopped_by_.startswith("error: RuntimeError")
+
+
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_a_callback_error_before_any_epoch_keeps_the_previous_model(
     solver: str, Xy: tuple[np.ndarray, np.ndarray]

@@ -180,8 +180,6 @@ def fit_lbfgs(
             est.best_loss_ = min(history)
         publish_at(last_good, interrupted=cut_short, stopped_by=reason)
         raise
-    for cb in callbacks:
-        cb.on_train_end(state)
     if stopped[0]:
         reason = CALLBACK
     elif result.status == 1:
@@ -192,6 +190,13 @@ def fit_lbfgs(
     est.n_iter_ = min(int(result.nit), int(est.max_iter))
     est.loss_ = float(result.fun)
     est.best_loss_ = min(history) if history else est.loss_
+    try:  # the callbacks see the final weights; the fit is kept whatever they do
+        for cb in callbacks:
+            cb.on_train_end(state)
+    except BaseException as exc:
+        est.interrupted_ = True
+        est.stopped_by_ = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else describe_error(exc)
+        raise
     runaway = DIVERGENCE_FACTOR * math.log(max(len(est.classes_), 2))
     if est.loss_ > runaway:
         # Finite but absurd: far above a uniform guess (log K) after the
