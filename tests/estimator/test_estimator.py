@@ -52,7 +52,7 @@ def test_defaults_fit_moons_well() -> None:
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "logistic", "identity"])
-def test_weights_start_glorot_uniform_as_in_scikit_learn(activation: str) -> None:
+def test_weights_and_biases_start_glorot_uniform_as_in_scikit_learn(activation: str) -> None:
     # 2 features -> 64 hidden: Glorot's bound sqrt(6 / 66) ≈ 0.30, He's sqrt(6 / 2) ≈ 1.7.
     X, y = _moons(0, n=100)
     clf = MLPClassifier(
@@ -63,7 +63,8 @@ def test_weights_start_glorot_uniform_as_in_scikit_learn(activation: str) -> Non
     W0 = clf.coefs_[0]  # one step of 1e-12 leaves the initial draw
     assert np.abs(W0).max() <= np.sqrt(6.0 / (2 + 64))
     assert np.abs(W0).max() > 0.9 * np.sqrt(6.0 / (2 + 64))
-    assert np.abs(clf.intercepts_[0]).max() < 1e-9
+    b0 = clf.intercepts_[0]  # biases drawn from the same range, as scikit-learn's
+    assert np.abs(b0).max() <= np.sqrt(6.0 / (2 + 64)) and np.ptp(b0) > 0.5 * np.sqrt(6 / 66)
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam", "adamw"])

@@ -45,8 +45,8 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         Width of each hidden layer. (scikit-learn's default is (100,).)
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu"}, default="tanh"
         Hidden-layer activation. "leaky_relu" (slope 0.01) is a glassnet
-        extension. Weights start Glorot-uniform for every activation (see
-        Notes); biases start at zero.
+        extension. Weights and biases start Glorot-uniform for every
+        activation, as scikit-learn's (see Notes).
     solver : {"adam", "sgd", "lbfgs", "adamw"}, default="adam"
         "adam" and "sgd" as in scikit-learn; "lbfgs" runs
         ``scipy.optimize.minimize(method="L-BFGS-B")`` on the network's flat
@@ -246,14 +246,14 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
     * Sparse X is not supported (it raises, naming sparse data); multilabel
       targets are not supported.
 
-    **Initialisation.** Weights are initialised as scikit-learn's:
-    Glorot-uniform, on ``±sqrt(6 / (fan_in + fan_out))``, for every
-    activation, relu included (``glassnet.mlp`` uses He's rule for relu by
-    default); biases start at zero. (scikit-learn also draws its biases from
-    that range, and narrows it to ``±sqrt(2 / (fan_in + fan_out))`` for
-    "logistic".) Measured on a tabular workload, He's rule for relu cost
-    0.8 accuracy points against scikit-learn, and Glorot weights with zero
-    biases matched it (0.849 against 0.848).
+    **Initialisation.** Weights and biases are initialised as scikit-learn's:
+    uniform on ``±sqrt(6 / (fan_in + fan_out))``, for every activation, relu
+    included (``glassnet.mlp`` uses He's rule for relu and zero biases by
+    default). Measured on a tabular workload, He's rule for relu cost 0.8
+    accuracy points against scikit-learn. Zero biases with tanh on symmetric
+    data (circles, ``alpha=1``) collapsed to a constant model on 10 seeds of
+    10, where drawn biases do not (``benchmarks/DEFAULTS.md``, the defaults
+    protocol over ten datasets and seeds).
 
     **Class and sample weights act within a batch.** The loss of a batch is
     the weighted mean ``Σ_i w_i ℓ_i / Σ_i w_i`` over its samples, where
