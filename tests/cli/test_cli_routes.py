@@ -70,3 +70,44 @@ def test_every_subcommand_is_registered(command: str, capsys: pytest.CaptureFixt
         main([command, "--help"])
     assert stop.value.code == 0
     assert f"usage: glassnet {command}" in capsys.readouterr().out
+
+
+def test_train_readable_and_fast_routes_print_the_same_numbers_to_six_digits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outputs = {}
+    for route in ("readable", "fast"):
+        assert main(["train", "--route", route, "--out", "", "--no-progress"]) == 0
+        outputs[route] = capsys.readouterr().out
+    lines = {
+        r: [ln for ln in text.splitlines() if ln.startswith(("train ", "test "))]
+        for r, text in outputs.items()
+    }
+    assert lines["readable"] == lines["fast"] and len(lines["fast"]) == 2
+    assert "loss 0.0" in lines["fast"][0]  # six decimals printed: 0.0xxxxx
+    assert "route  readable: asked for (route='readable')" in outputs["readable"]
+    assert "route  fast: asked for (route='fast')" in outputs["fast"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--activation", "tanh"], "--route compiled runs relu, leaky_relu and identity"),
+        (["--activation", "relu", "--no-numba"], "--route compiled needs numba"),
+    ],
+    ids=["tanh", "no-numba"],
+)
+def test_train_refuses_a_compiled_route_it_cannot_run_before_training(
+    flags: list[str],
+    match: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if "--no-numba" in flags:
+        from glassnet.fast import kernels
+
+        monkeypatch.setattr(kernels, "available", lambda: False)
+        flags = [f for f in flags if f != "--no-numba"]
+    assert main(["train", "--route", "compiled", "--out", "", "--no-progress", *flags]) == 2
+    err = capsys.readouterr().err
+    assert match in err and "Traceback" not in err

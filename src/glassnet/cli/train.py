@@ -118,6 +118,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"epochs between animation frames, at most --epochs and so that the GIF has at "
         f"most {MAX_FRAMES} frames (default: epochs/40, at least 1)",
     )
+    opt.add_argument(
+        "--route",
+        choices=("auto", "readable", "fast", "compiled"),
+        default="auto",
+        help="how each step is computed: each layer's own forward/backward (readable), the "
+        "same formulas in reused buffers (fast), or in numba (compiled, relu-like networks, "
+        "pip install 'glassnet[fast]'); auto picks the fastest that can run (default: auto)",
+    )
     pics.add_argument(
         "--no-progress",
         action="store_true",
@@ -159,6 +167,22 @@ def _frame_every(args: argparse.Namespace) -> int:
     return every
 
 
+def _check_compiled_route(args: argparse.Namespace) -> None:
+    """``--route compiled`` needs a network its kernels restate, and numba."""
+    from ..fast import kernels
+
+    if args.activation not in ("relu", "leaky_relu", "identity"):
+        raise UserError(
+            f"--route compiled runs relu, leaky_relu and identity networks, not "
+            f"--activation {args.activation}; use --route fast, or --activation relu."
+        )
+    if not kernels.available():
+        raise UserError(
+            "--route compiled needs numba, which did not load here: pip install "
+            "'glassnet[fast]', or use --route fast."
+        )
+
+
 def _check_arguments(args: argparse.Namespace) -> int:
     """Every check that needs no data, before any is made; return the frame interval.
 
@@ -168,6 +192,8 @@ def _check_arguments(args: argparse.Namespace) -> int:
         For an output that cannot be written or clashes with another, or a run
         that cannot fit in memory.
     """
+    if args.route == "compiled":
+        _check_compiled_route(args)
     if args.out:  # '' skips the picture
         check_output(args.out, "--out", kind="picture", what="picture")
     for path, flag, kind in (
@@ -257,6 +283,7 @@ def _run(args: argparse.Namespace, every: int, stops: StopSignals) -> int:
         nesterovs_momentum=False,
         random_state=args.seed,
         dtype=args.dtype,
+        route=args.route,
     )
     callbacks: list[Any] = []
     bar = None if args.no_progress else ProgressBar(total=args.epochs)
@@ -312,10 +339,11 @@ def _run(args: argparse.Namespace, every: int, stops: StopSignals) -> int:
     print(
         f"glassnet {__version__}: {args.dataset} (n={args.n_samples}, noise={args.noise}), "
         f"network {arch} ({args.activation}, softmax), {args.optimizer} lr={lr:g}, "
-        f"{clf.n_iter_} epochs, {args.dtype}"
+        f"{clf.n_iter_} epochs, {args.dtype}, {clf.route_} route"
     )
-    print(f"train  accuracy {train_acc:.4f}  loss {train_loss:.4f}  (n={len(y_train)})")
-    print(f"test   accuracy {test_acc:.4f}  loss {test_loss:.4f}  (n={len(y_test)})")
+    print(f"route  {clf.route_}: {clf.route_reason_}")
+    print(f"train  accuracy {train_acc:.4f}  loss {train_loss:.6f}  (n={len(y_train)})")
+    print(f"test   accuracy {test_acc:.4f}  loss {test_loss:.6f}  (n={len(y_test)})")
     if args.save:
         _save_model(clf, args.save)
         print(f"wrote {args.save}")
