@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core.data import is_sparse
 from ..core.optim import Optimizer
 from ..core.sequential import Sequential, mlp
 from ..exceptions import ModelFileError
@@ -180,7 +181,10 @@ def checkpoint_config(
             value = sorted([str(json_safe(k)), float(v)] for k, v in value.items())
         hyper[name] = json_safe(value)
     digest = hashlib.sha256()
-    for part in (X, y_idx, np.ones(0) if sw is None else sw):
+    # Sparse X hashes its CSR arrays and shape: the same matrix, the same digest.
+    Xs: Any = X
+    parts = [Xs.data, Xs.indices, Xs.indptr, np.asarray(Xs.shape)] if is_sparse(X) else [X]
+    for part in (*parts, y_idx, np.ones(0) if sw is None else sw):
         digest.update(np.ascontiguousarray(part).tobytes())
     digest.update(repr(encode_labels(np.asarray(labels))).encode("utf-8"))
     hyper["data"] = f"sha256:{digest.hexdigest()}"

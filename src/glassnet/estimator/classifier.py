@@ -243,8 +243,8 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
     * ``predict_log_proba`` comes from the log-softmax of the logits, never
       from the log of probabilities, so it is finite where the probability
       underflows.
-    * Sparse X is not supported (it raises, naming sparse data); multilabel
-      targets are not supported.
+    * Sparse X (SciPy CSR/CSC) is kept sparse and trains on the readable
+      route; multilabel y (an indicator matrix) trains independent sigmoids.
 
     **Initialisation.** Weights and biases are initialised as scikit-learn's:
     uniform on ``±sqrt(6 / (fan_in + fan_out))``, for every activation, relu
@@ -404,7 +404,7 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (NumPy array, list or pandas DataFrame; dense).
+            Training data: NumPy array, list, DataFrame or SciPy sparse (CSR/CSC).
         y : array-like of shape (n_samples,)
             Class labels (ints, strings, bools, ...), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -491,8 +491,8 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         return self
 
     def __sklearn_tags__(self) -> Any:
-        """Tags: dense input only, single-label classification."""
+        """Tags: dense or sparse input, single-label classification."""
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = False
         return tags

@@ -219,7 +219,7 @@ def fit_estimator(
         X,
         y,
         reset=first,
-        accept_sparse=False,
+        accept_sparse=["csr", "csc"],
         dtype=(np.float64, np.float32),
         ensure_all_finite=False,
     )
@@ -257,14 +257,14 @@ def fit_estimator(
 
     # --- state ------------------------------------------------------
     if first:
-        n_train = len(X_train)
+        n_train = X_train.shape[0]
         batch = min(200, n_train) if est.batch_size == "auto" else int(est.batch_size)
         rows = n_train if est.solver == "lbfgs" else min(batch, n_train)
         check_memory(
             est.hidden_layer_sizes,
             [X_arr.shape[1], *hidden, len(labels)],
             dtype.itemsize,
-            max(rows, 0 if val is None else len(val[0])),
+            max(rows, 0 if val is None else val[0].shape[0]),
             solver=est.solver,
             momentum=float(est.momentum),
             early_stopping=bool(est.early_stopping),

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.multiclass import unique_labels
 
-from ..core.data import check_sample_weight, refuse_bad_values
+from ..core.data import check_sample_weight, is_sparse, refuse_bad_values
 
 __all__ = [
     "HUGE_X",
@@ -241,7 +241,13 @@ def check_scale(X: Array, stacklevel: int) -> float:
     stacklevel : int
         Of the warning, counted from this function's caller.
     """
-    top, bottom = float(np.max(X)), float(np.min(X))
+    if is_sparse(X):  # its stored values, and the zeros it does not store
+        Xs: Any = X
+        zeros = [0.0] if Xs.nnz < Xs.shape[0] * Xs.shape[1] else []
+        values = np.concatenate([Xs.data, zeros])
+    else:
+        values = X
+    top, bottom = float(np.max(values)), float(np.min(values))
     big = max(top, -bottom)  # max |x|, without a copy
     if big < TINY_X and top > bottom:
         warnings.warn(

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..core import functional as F
-from ..core.data import check_features, refuse_bad_values
+from ..core.data import check_features, is_sparse, refuse_bad_values
 from ..core.sequential import Sequential
 from .base import MLPBase
 from .inputs import check_no_text
@@ -56,15 +56,16 @@ class PredictionMixin(MLPBase):
             self,
             X,
             reset=False,
-            accept_sparse=False,
+            accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
             ensure_all_finite=False,
         )
+        values = X_arr.data if is_sparse(X_arr) else X_arr  # a sparse X's stored values
         with np.errstate(over="ignore", invalid="ignore"):
-            finite = bool(np.isfinite(np.sum(X_arr)))  # one pass; exact test only on failure
+            finite = bool(np.isfinite(np.sum(values)))  # one pass; exact test only on failure
         if not finite:
             refuse_bad_values(
-                X_arr, "X", "Remove or impute them before predicting, as for the data fitted on."
+                values, "X", "Remove or impute them before predicting, as for the data fitted on."
             )
         X_checked = check_features(X_arr, dtype=self.coefs_[0].dtype)
         # The network's own forward pass, so prediction cannot drift from

@@ -52,7 +52,9 @@ def validation_set(
             "with the same columns as X."
         )
     try:
-        Xv = validate_data(est, X_val, reset=False, accept_sparse=False, ensure_all_finite=False)
+        Xv = validate_data(
+            est, X_val, reset=False, accept_sparse=["csr", "csc"], ensure_all_finite=False
+        )
     except ValueError as exc:
         raise ValueError(f"validation_data: X_val does not fit X. {exc}") from exc
     Xv = check_features(Xv, name="X_val", dtype=dtype)
