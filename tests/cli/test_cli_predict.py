@@ -9,38 +9,27 @@ import pickle
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 import glassnet
 from glassnet import MLPClassifier
 from glassnet.cli import main
+from helpers import fit_small
 
-
-def _fit(rng: np.random.Generator, X: object = None) -> MLPClassifier:
-    if X is None:
-        X = rng.normal(size=(60, 2))
-    Xa = np.asarray(X)
-    y = np.array(["no", "yes"])[(Xa[:, 0] + Xa[:, 1] > 0).astype(int)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPClassifier((3,), max_iter=20, random_state=0).fit(X, y)
+_fit = fit_small  # a small fitted estimator with "no"/"yes" labels (tests/helpers.py)
 
 
 @pytest.fixture
-def net(rng: np.random.Generator) -> MLPClassifier:
-    return _fit(rng)
+def net(fitted: MLPClassifier) -> MLPClassifier:
+    return fitted
 
 
 @pytest.fixture
-def model_path(net: MLPClassifier, tmp_path: Path) -> Path:
-    path = tmp_path / "model.glassnet"
-    glassnet.save(net, path)
-    return path
+def model_path(saved_model: Path) -> Path:
+    return saved_model
 
 
 def _table(text: str) -> list[list[str]]:

@@ -15,7 +15,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import functional as F
-from .targets import as_target_matrix, check_2d_scores, check_finite_logits, sample_weights
+from .targets import (
+    as_target_matrix,
+    check_2d_scores,
+    check_finite_logits,
+    sample_weights,
+    weighted_mean,
+)
 
 __all__ = ["CrossEntropy", "SoftmaxCrossEntropy", "l2_penalty"]
 
@@ -171,12 +177,7 @@ class SoftmaxCrossEntropy:
                 eps = self.label_smoothing
                 T = (1.0 - eps) * T + (eps / k) * T.sum(axis=1, keepdims=True)
             per_sample = -np.sum(T * logp, axis=1)
-        if w is None:
-            total = float(n)
-            loss = float(np.sum(per_sample) / total) if n else 0.0
-        else:
-            total = float(np.sum(w))
-            loss = float(np.dot(w, per_sample) / total) if total > 0 else 0.0
+        loss, total = weighted_mean(per_sample, w)
         self._cache = (logp, T, labels, w, total)
         return loss
 
@@ -297,12 +298,7 @@ class CrossEntropy:
         with np.errstate(divide="ignore"):
             logp = np.log(p, where=T != 0, out=np.zeros_like(p))
         per_sample = -np.sum(T * logp, axis=1)
-        if w is None:
-            total = float(n)
-            loss = float(np.sum(per_sample) / total) if n else 0.0
-        else:
-            total = float(np.sum(w))
-            loss = float(np.dot(w, per_sample) / total) if total > 0 else 0.0
+        loss, total = weighted_mean(per_sample, w)
         self._cache = (p, T, w, total)
         return loss
 

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import functional as F
-from .targets import check_2d_scores, check_finite_logits, sample_weights
+from .targets import check_2d_scores, check_finite_logits, sample_weights, weighted_mean
 
 __all__ = ["SigmoidCrossEntropy", "predict_labels"]
 
@@ -88,12 +88,7 @@ class SigmoidCrossEntropy:
         n = z.shape[0]
         w = sample_weights(sample_weight, n, z.dtype)
         per_sample = np.sum(F.softplus(z) - T * z, axis=1)  # Σ_k -log of the right guess
-        if w is None:
-            total = float(n)
-            loss = float(np.sum(per_sample) / total) if n else 0.0
-        else:
-            total = float(np.sum(w))
-            loss = float(np.dot(w, per_sample) / total) if total > 0 else 0.0
+        loss, total = weighted_mean(per_sample, w)
         self._cache = (z, T, w, total)
         return loss
 

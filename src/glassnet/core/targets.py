@@ -20,6 +20,7 @@ __all__ = [
     "check_finite_logits",
     "class_indices",
     "sample_weights",
+    "weighted_mean",
 ]
 
 Array = NDArray[np.floating]
@@ -163,3 +164,23 @@ def sample_weights(sample_weight: ArrayLike | None, n_samples: int, dtype: Any) 
     if sample_weight is None:
         return None
     return check_sample_weight(sample_weight, n_samples, dtype=dtype)
+
+
+def weighted_mean(per_sample: Array, w: Array | None) -> tuple[float, float]:
+    """The losses' mean: ``Σ_i w_i L_i / Σ_i w_i``, and the total weight ``Σ_i w_i``.
+
+    Unweighted (``w`` None) it is the plain mean and the total is N; a batch whose
+    weights are all zero (or an empty one) has loss 0.
+
+    Parameters
+    ----------
+    per_sample : ndarray of shape (n_samples,)
+        Each sample's loss ``L_i``.
+    w : ndarray of shape (n_samples,) or None
+        Sample weights.
+    """
+    if w is None:
+        total = float(per_sample.shape[0])
+        return (float(np.sum(per_sample) / total) if total else 0.0), total
+    total = float(np.sum(w))
+    return (float(np.dot(w, per_sample) / total) if total > 0 else 0.0), total

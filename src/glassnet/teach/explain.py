@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..core.functional import log_softmax, softmax_jacobian
 from ..core.losses import SoftmaxCrossEntropy
 
-__all__ = ["AGREEMENT_TOLERANCE", "Derivation", "derive", "render", "table"]
+__all__ = ["AGREEMENT_TOLERANCE", "Derivation", "derive", "number", "render", "table"]
 
 Array = NDArray[np.float64]
 
@@ -205,8 +205,13 @@ def derive(logits: ArrayLike, target: int | ArrayLike) -> Derivation:
     )
 
 
-def _num(v: float) -> str:
-    """Fixed six decimals for ordinary sizes, scientific otherwise; a true minus sign."""
+def number(v: float) -> str:
+    """Fixed six decimals for ordinary sizes, scientific otherwise; a true minus sign.
+
+    Parameters
+    ----------
+    v : float
+    """
     if v == 0.0:
         text = "0"
     elif 1e-4 <= abs(v) < 1e6:
@@ -273,7 +278,7 @@ def render(d: Derivation, *, title: str | None = None) -> str:
     target_text = (
         f"class {d.label} (one-hot)"
         if d.label is not None
-        else f"({', '.join(_num(v) for v in d.y)}), Σy = {_num(d.target_sum)}"
+        else f"({', '.join(number(v) for v in d.y)}), Σy = {number(d.target_sum)}"
     )
     out += [
         f"Target y: {target_text}",
@@ -282,11 +287,11 @@ def render(d: Derivation, *, title: str | None = None) -> str:
         "",
         table(
             ["i", "z_i", "ŷ_i", "y_i"],
-            [[str(i), _num(d.z[i]), _num(d.y_hat[i]), _num(d.y[i])] for i in idx]
-            + [["Σ", "", _num(float(np.sum(d.y_hat))), _num(d.target_sum)]],
+            [[str(i), number(d.z[i]), number(d.y_hat[i]), number(d.y[i])] for i in idx]
+            + [["Σ", "", number(float(np.sum(d.y_hat))), number(d.target_sum)]],
         ),
         "",
-        f"   Loss  L = −Σ_o y_o log ŷ_o = {_num(d.loss)}"
+        f"   Loss  L = −Σ_o y_o log ŷ_o = {number(d.loss)}"
         "   (log ŷ by log-sum-exp, never the log of a clipped ŷ)",
         "",
         "2. The softmax Jacobian  J[o, i] = ∂ŷ_o/∂z_i  has two cases:",
@@ -295,21 +300,21 @@ def render(d: Derivation, *, title: str | None = None) -> str:
         "",
         table(
             ["o \\ i", *(str(i) for i in idx)],
-            [[str(o), *(_num(d.jacobian[o, i]) for i in idx)] for o in idx],
+            [[str(o), *(number(d.jacobian[o, i]) for i in idx)] for o in idx],
         ),
         "",
-        f"   e.g. J[0, 0] = ŷ_0 (1 − ŷ_0) = {_num(d.y_hat[0])} × {_num(1 - d.y_hat[0])}"
-        f" = {_num(d.jacobian[0, 0])}",
-        f"        J[0, 1] = −ŷ_0 ŷ_1 = −{_num(d.y_hat[0])} × {_num(d.y_hat[1])}"
-        f" = {_num(d.jacobian[0, 1])}",
-        f"   Every row sums to 0 (largest |row sum| {_num(row_sum)}):"
+        f"   e.g. J[0, 0] = ŷ_0 (1 − ŷ_0) = {number(d.y_hat[0])} × {number(1 - d.y_hat[0])}"
+        f" = {number(d.jacobian[0, 0])}",
+        f"        J[0, 1] = −ŷ_0 ŷ_1 = −{number(d.y_hat[0])} × {number(d.y_hat[1])}"
+        f" = {number(d.jacobian[0, 1])}",
+        f"   Every row sums to 0 (largest |row sum| {number(row_sum)}):"
         " the probabilities always sum to one.",
         "",
         "3. The loss's slope in ŷ:  ∂L/∂ŷ_o = −y_o / ŷ_o",
         "",
         table(
             ["o", "y_o", "ŷ_o", "∂L/∂ŷ_o"],
-            [[str(o), _num(d.y[o]), _num(d.y_hat[o]), _num(d.dL_dy_hat[o])] for o in idx],
+            [[str(o), number(d.y[o]), number(d.y_hat[o]), number(d.dL_dy_hat[o])] for o in idx],
         ),
         "",
         "4. Chain rule  ∂L/∂z_i = Σ_o ∂L/∂ŷ_o · J[o, i], split by the two cases:",
@@ -323,11 +328,11 @@ def render(d: Derivation, *, title: str | None = None) -> str:
             [
                 [
                     str(i),
-                    _num(d.same_term[i]),
-                    _num(d.other_terms[i]),
-                    _num(d.chain[i]),
-                    _num(d.shortcut[i]),
-                    _num(d.library[i]),
+                    number(d.same_term[i]),
+                    number(d.other_terms[i]),
+                    number(d.chain[i]),
+                    number(d.shortcut[i]),
+                    number(d.library[i]),
                 ]
                 for i in idx
             ],

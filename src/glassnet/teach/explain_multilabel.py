@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..core.functional import sigmoid, softplus
 from ..core.multilabel import SigmoidCrossEntropy
-from .explain import AGREEMENT_TOLERANCE, table
+from .explain import AGREEMENT_TOLERANCE, number, table
 
 __all__ = ["MultilabelDerivation", "derive_multilabel", "render_multilabel"]
 
@@ -131,11 +131,6 @@ def derive_multilabel(logits: ArrayLike, targets: ArrayLike) -> MultilabelDeriva
     )
 
 
-def _num(v: float) -> str:
-    text = "0" if v == 0.0 else f"{v:.6f}" if 1e-4 <= abs(v) < 1e6 else f"{v:.3e}"
-    return "−" + text[1:] if text.startswith("-") else text
-
-
 def render_multilabel(d: MultilabelDerivation, *, title: str | None = None) -> str:
     """The multilabel derivation as aligned text.
 
@@ -153,11 +148,11 @@ def render_multilabel(d: MultilabelDerivation, *, title: str | None = None) -> s
         "",
         table(
             ["k", "z_k", "ŷ_k", "y_k"],
-            [[str(k), _num(d.z[k]), _num(d.y_hat[k]), _num(d.y[k])] for k in idx],
+            [[str(k), number(d.z[k]), number(d.y_hat[k]), number(d.y[k])] for k in idx],
         ),
         "",
         f"   Loss  L = −Σ_k [y_k log ŷ_k + (1 − y_k) log(1 − ŷ_k)] = Σ_k [softplus(z_k) − y_k z_k]"
-        f" = {_num(d.loss)}",
+        f" = {number(d.loss)}",
         "",
         "2. The Jacobian is diagonal: ŷ_k depends on z_k only.",
         "     ∂ŷ_k/∂z_k = ŷ_k (1 − ŷ_k);  ∂ŷ_k/∂z_i = 0 for i ≠ k (no softmax coupling)",
@@ -170,11 +165,11 @@ def render_multilabel(d: MultilabelDerivation, *, title: str | None = None) -> s
             [
                 [
                     str(k),
-                    _num(d.slope[k]),
-                    _num(d.dL_dy_hat[k]),
-                    _num(d.chain[k]),
-                    _num(d.shortcut[k]),
-                    _num(d.library[k]),
+                    number(d.slope[k]),
+                    number(d.dL_dy_hat[k]),
+                    number(d.chain[k]),
+                    number(d.shortcut[k]),
+                    number(d.library[k]),
                 ]
                 for k in idx
             ],

@@ -1,6 +1,6 @@
 // The derivation panel: glassnet.derive's numbers for one point, at the current weights.
 
-// Six decimals for ordinary sizes, scientific otherwise, a true minus sign (as render's _num).
+// Six decimals for ordinary sizes, scientific otherwise, a true minus sign (as glassnet.teach.explain.number).
 export function num(v) {
   if (v == null) return "–";
   let t;
