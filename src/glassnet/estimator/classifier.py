@@ -166,7 +166,7 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels, sorted.
+        Class labels, sorted (one class trains too); multilabel: ``arange(n_labels)``.
     loss_ : float
         Training loss (cross-entropy plus the L2 penalty) of the last epoch,
         averaged over its batches, each measured before its update.
@@ -205,7 +205,7 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
     n_outputs_ : int
         Number of output units: ``n_classes``, binary problems included.
     out_activation_ : str
-        Always "softmax".
+        "softmax", or "logistic" (independent sigmoids) for multilabel ``y``.
     interrupted_ : bool
         True when the last fit was cut short and re-raised its exception:
         Ctrl-C (the model holds the last completed step) or another
@@ -243,8 +243,10 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
     * ``predict_log_proba`` comes from the log-softmax of the logits, never
       from the log of probabilities, so it is finite where the probability
       underflows.
-    * Sparse X (SciPy CSR/CSC) is kept sparse and trains on the readable
-      route; multilabel y (an indicator matrix) trains independent sigmoids.
+    * Sparse X (SciPy CSR/CSC) stays sparse (readable route). Multilabel ``y``
+      (0/1 indicator matrix) trains one sigmoid per label: ``predict`` is 1 where
+      ``predict_proba`` > 0.5, ``score`` the subset accuracy. One class trains;
+      ``predict_proba`` is then a column of ones (scikit-learn's has two).
 
     **Initialisation.** Weights and biases are initialised as scikit-learn's:
     uniform on ``±sqrt(6 / (fan_in + fan_out))``, for every activation, relu
@@ -405,8 +407,8 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data: NumPy array, list, DataFrame or SciPy sparse (CSR/CSC).
-        y : array-like of shape (n_samples,)
-            Class labels (ints, strings, bools, ...), at least two classes.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (ints, strings, bools, ...), or a 0/1 multilabel indicator.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight per sample; multiplied with ``class_weight``.
             Like class weights, it acts within each batch (no effect with
@@ -491,8 +493,8 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         return self
 
     def __sklearn_tags__(self) -> Any:
-        """Tags: dense or sparse input, single-label classification."""
+        """Tags: dense or sparse input, single-label or multilabel classification."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True
         return tags

@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from ..core.data import check_features
 from ..core.losses import SoftmaxCrossEntropy
+from ..core.multilabel import SigmoidCrossEntropy
 from ..core.optim import Optimizer
 from ..core.sequential import Sequential
 from ..persist.checkpoint import ResumedState
@@ -41,6 +42,15 @@ from .inputs import (
 )
 from .lbfgs import fit_lbfgs
 from .memory import check_memory
+from .multilabel import (
+    LOGISTIC,
+    check_multilabel_settings,
+    hold_out_rows,
+    indicator,
+    is_indicator,
+    is_multilabel,
+    multilabel_labels,
+)
 from .network import initialise, refuse_a_frozen_first_layer, to_model
 from .stochastic import fit_stochastic
 from .validation import ValidationSet, hold_out, validation_set
@@ -115,20 +125,17 @@ def _labels(
     classes: ArrayLike | None,
 ) -> NDArray[Any]:
     """The sorted classes of this fit, checked against ``classes`` and a previous fit."""
-    if first and n_samples == 1 and classes is None:
-        raise ValueError(
-            "X has 1 sample (n_samples = 1): a classifier needs at least 2 samples, of "
-            "2 different classes, to learn from."
-        )
     if first:
+        # One class trains as scikit-learn's does: predict returns that class.
         labels = unique_labels(y_arr) if classes is None else unique_labels(classes)
-        if len(labels) < 2:
-            where = "y" if classes is None else "classes"
-            raise ValueError(
-                f"{where} has 1 class ({as_python(labels[0])!r}): a classifier needs at least "
-                "2 classes to learn from. Check the labels, or the split that produced them."
-            )
     else:
+        if is_multilabel(est):
+            raise ValueError(
+                f"y has one label per sample, but the estimator was fitted on a multilabel "
+                f"indicator matrix ({len(est.classes_)} columns); "
+                f"{'partial_fit' if incremental else 'warm_start'} keeps the kind of target. "
+                "Pass an indicator matrix, or set warm_start=False to start over."
+            )
         labels = est.classes_
         if classes is not None and not np.array_equal(unique_labels(classes), labels):
             raise ValueError(
@@ -163,7 +170,7 @@ def _check_weighted_classes(
             "one sample must weigh more than 0 for the loss to be defined. Check class_weight."
         )
     weighted = np.unique(y_idx[w > 0])
-    if len(weighted) < 2 and not incremental:
+    if len(weighted) < 2 <= len(labels) and not incremental:
         raise ValueError(
             f"{both} {'is' if sw is None else 'are'} zero for every sample but those of class "
             f"{as_python(labels[weighted[0]])!r} (class_weight={weights}): a classifier needs "
@@ -213,7 +220,8 @@ def fit_estimator(
 
     # --- data -------------------------------------------------------
     check_no_text(X)
-    check_targets(y)
+    multilabel = is_indicator(y)
+    check_targets(y, multilabel=multilabel)
     X_arr, y_arr = validate_data(
         est,
         X,
@@ -222,16 +230,22 @@ def fit_estimator(
         accept_sparse=["csr", "csc"],
         dtype=(np.float64, np.float32),
         ensure_all_finite=False,
+        multi_output=multilabel,
     )
     dtype = resolve_dtype(est.dtype, X_arr.dtype) if first else est.coefs_[0].dtype
     X_arr = check_features(X_arr, dtype=dtype)
     n_samples = X_arr.shape[0]
-    check_classification_targets(y_arr)
-    labels = _labels(est, y_arr, n_samples, first, incremental, classes)
-    # Labels drawn from y itself hold every label of y: no unknown-label search.
-    y_idx = encode_targets(y_arr, labels, "y", known=first and classes is None)
+    if multilabel:
+        check_multilabel_settings(est)
+        y_idx: NDArray[Any] = indicator(y_arr, dtype)
+        labels = multilabel_labels(est, y_idx.shape[1], first, incremental, classes)
+    else:
+        check_classification_targets(y_arr)
+        labels = _labels(est, y_arr, n_samples, first, incremental, classes)
+        # Labels drawn from y itself hold every label of y: no unknown-label search.
+        y_idx = encode_targets(y_arr, labels, "y", known=first and classes is None)
     sw = check_weights(sample_weight, n_samples)
-    if sw is not None and not incremental:
+    if sw is not None and not incremental and not multilabel and len(labels) > 1:
         weighted = np.unique(y_idx[sw > 0])
         if len(weighted) < 2:
             raise ValueError(
@@ -251,7 +265,9 @@ def fit_estimator(
     X_train, y_train, sw_train = X_arr, y_idx, sw
     val: ValidationSet | None = None
     if validation_data is not None:
-        val = validation_set(est, validation_data, labels, dtype)
+        val = validation_set(est, validation_data, labels, dtype, multilabel)
+    elif est.early_stopping and est.solver in STOCHASTIC and multilabel:
+        X_train, y_train, sw_train, val = hold_out_rows(est, X_arr, y_idx, sw)
     elif est.early_stopping and est.solver in STOCHASTIC:
         X_train, y_train, sw_train, val = hold_out(est, X_arr, y_idx, sw, labels)
 
@@ -278,7 +294,8 @@ def fit_estimator(
             path = est.checkpoint_path
             resumed = read_checkpoint(est, path, sizes, dtype, config, validation_data)
     if first:
-        initialise(est, labels, X_arr.shape[1], hidden, dtype, val is not None)
+        out = LOGISTIC if multilabel else "softmax"
+        initialise(est, labels, X_arr.shape[1], hidden, dtype, val is not None, out)
     if resumed is not None:
         restore_records(est, *resumed, validating=val is not None)
     if val is not None and est.validation_scores_ is None:
@@ -287,7 +304,11 @@ def fit_estimator(
     model = to_model(est.coefs_, est.intercepts_, est.activation)
     if big > HUGE_X:
         refuse_a_frozen_first_layer(est, model, X_train, big)
-    loss = SoftmaxCrossEntropy(class_weight=class_weight, label_smoothing=est.label_smoothing)
+    loss: SoftmaxCrossEntropy | SigmoidCrossEntropy = (
+        SigmoidCrossEntropy()
+        if multilabel
+        else SoftmaxCrossEntropy(class_weight=class_weight, label_smoothing=est.label_smoothing)
+    )
     if est.solver == "lbfgs":
         fit_lbfgs(est, model, loss, X_train, y_train, sw_train, val, list(callbacks), previous)
     else:

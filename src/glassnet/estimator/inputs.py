@@ -153,22 +153,27 @@ def _check_no_text_cells(X: Any, name: str) -> None:
                 ) from None
 
 
-def check_targets(y: Any, name: str = "y") -> None:
-    """Reject multilabel targets, mixed label types and non-finite labels.
+def check_targets(y: Any, name: str = "y", multilabel: bool = False) -> None:
+    """Reject 2-D targets (but indicator matrices when allowed), mixed types, non-finite labels.
 
     Parameters
     ----------
     y : array-like or None
     name : str, default="y"
         The argument's name in messages.
+    multilabel : bool, default=False
+        Whether ``y`` may be a multilabel indicator matrix (checked by the caller).
     """
-    if y is None:
-        return  # validate_data explains that y is required
+    if y is None or (multilabel and is_sparse(y)):
+        return  # validate_data explains that y is required; sparse y is an indicator
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] > 1:
+        if multilabel:
+            return
+        indicator = ", or a multilabel indicator matrix of 0/1" if name == "y" else ""
         raise ValueError(
-            f"{name} must be 1-D, one label per sample; got shape {arr.shape}. Multilabel "
-            "and multi-output targets are not supported by glassnet.MLPClassifier: train "
+            f"{name} must be 1-D, one label per sample{indicator}; got shape {arr.shape}. "
+            "Multi-output targets (several labels per column) are not supported: train "
             "one classifier per column (sklearn.multioutput.MultiOutputClassifier)."
         )
     if arr.dtype.kind == "O":

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sklearn.exceptions import ConvergenceWarning
 
 from ..core.losses import SoftmaxCrossEntropy
+from ..core.multilabel import SigmoidCrossEntropy
 from ..core.sequential import Sequential
 from ..exceptions import TrainingDivergedError
 from ..training.state import Callback, TrainState
@@ -51,9 +52,9 @@ Array = NDArray[np.floating]
 def fit_lbfgs(
     est: MLPBase,
     model: Sequential,
-    loss: SoftmaxCrossEntropy,
+    loss: SoftmaxCrossEntropy | SigmoidCrossEntropy,
     X: Array,
-    y: NDArray[np.intp],
+    y: NDArray[Any],
     sw: Array | None,
     val: ValidationSet | None,
     callbacks: list[Callback],
@@ -70,10 +71,10 @@ def fit_lbfgs(
     est : MLPClassifier
     model : Sequential
         At the starting weights.
-    loss : SoftmaxCrossEntropy
+    loss : SoftmaxCrossEntropy or SigmoidCrossEntropy (multilabel)
     X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-        Class indices.
+    y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        Class indices, or a multilabel indicator matrix.
     sw : ndarray of shape (n_samples,) or None
     val : (X_val, y_val, sw_val) or None
     callbacks : list of Callback

@@ -83,6 +83,7 @@ def initialise(
     hidden: list[int],
     dtype: np.dtype,
     validating: bool,
+    out_activation: str = "softmax",
 ) -> None:
     """Fresh weights and fitted attributes for a first fit.
 
@@ -96,6 +97,8 @@ def initialise(
     dtype : np.dtype
     validating : bool
         Whether the validation curves are kept.
+    out_activation : {"softmax", "logistic"}, default="softmax"
+        ``out_activation_``: "logistic" for a multilabel indicator ``y``.
     """
     sizes = [n_features, *hidden, len(labels)]
     # Glorot-uniform weights for every activation and biases drawn from the same range,
@@ -107,7 +110,7 @@ def initialise(
     est.classes_ = labels
     est.n_outputs_ = len(labels)
     est.n_layers_ = len(sizes)
-    est.out_activation_ = "softmax"
+    est.out_activation_ = out_activation
     publish(est, model)
     est.n_iter_ = 0
     est.t_ = 0

@@ -17,6 +17,7 @@ from ..core.data import check_features, is_sparse, refuse_bad_values
 from ..core.sequential import Sequential
 from .base import MLPBase
 from .inputs import check_no_text
+from .multilabel import is_multilabel
 from .network import to_model
 
 __all__ = ["PredictionMixin"]
@@ -94,11 +95,12 @@ class PredictionMixin(MLPBase):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             For binary problems ``z₁ - z₀``, the log-odds of ``classes_[1]``
-            (positive means ``classes_[1]``); otherwise the logits. Use
-            :meth:`logits` for every column in all cases.
+            (positive means ``classes_[1]``); otherwise the logits (for
+            multilabel ``y``, each label's log-odds). Use :meth:`logits` for
+            every column in all cases.
         """
         z = self.logits(X)
-        if z.shape[1] == 2:
+        if z.shape[1] == 2 and not is_multilabel(self):
             return z[:, 1] - z[:, 0]
         return z
 
@@ -113,9 +115,13 @@ class PredictionMixin(MLPBase):
         -------
         ndarray of shape (n_samples, n_classes)
             ``log_softmax(z)`` (log-sum-exp), finite even where the
-            probability underflows to 0. Columns follow ``classes_``.
+            probability underflows to 0. Columns follow ``classes_``. For
+            multilabel ``y``, each label's ``log σ(z) = -softplus(-z)``.
         """
-        return F.log_softmax(self.logits(X), axis=1)
+        z = self.logits(X)
+        if is_multilabel(self):
+            return -F.softplus(-z)  # log σ(z), never the log of an underflowed σ
+        return F.log_softmax(z, axis=1)
 
     def predict_proba(self, X: ArrayLike) -> Array:
         """Class probabilities, the softmax of the logits.
@@ -127,9 +133,13 @@ class PredictionMixin(MLPBase):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
+            Rows sum to 1; columns follow ``classes_``. For multilabel
+            ``y``, each label's own probability ``σ(z)`` (rows need not sum to 1).
         """
-        return F.softmax(self.logits(X), axis=1)
+        z = self.logits(X)
+        if is_multilabel(self):
+            return F.sigmoid(z)
+        return F.softmax(z, axis=1)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Most probable class of each sample.
@@ -140,10 +150,13 @@ class PredictionMixin(MLPBase):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``; for multilabel ``y``, an int indicator
+            matrix, 1 where a label's probability is over 0.5 (``z > 0``).
         """
         z = self.logits(X)  # checks that the estimator is fitted
+        if is_multilabel(self):
+            return (z > 0).astype(int)
         return cast(NDArray[Any], self.classes_[np.argmax(z, axis=1)])
 
     def _to_model(self) -> Sequential:

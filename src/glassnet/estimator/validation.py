@@ -11,19 +11,24 @@ from numpy.typing import NDArray
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
-from ..core.data import check_features
+from ..core.data import check_features, is_sparse
 from .base import MLPBase
 from .inputs import as_python, check_no_text, check_targets, check_weights, encode_targets
+from .multilabel import indicator, is_indicator
 
 __all__ = ["ValidationSet", "hold_out", "validation_set"]
 
 Array = NDArray[np.floating]
 #: Features, class indices and sample weights (or None) of a validation set.
-ValidationSet = tuple[Array, NDArray[np.intp], Array | None]
+ValidationSet = tuple[Array, NDArray[Any], Array | None]
 
 
 def validation_set(
-    est: MLPBase, validation_data: Sequence[Any], labels: NDArray[Any], dtype: np.dtype
+    est: MLPBase,
+    validation_data: Sequence[Any],
+    labels: NDArray[Any],
+    dtype: np.dtype,
+    multilabel: bool = False,
 ) -> ValidationSet:
     """Check ``validation_data`` against the training data's features and classes.
 
@@ -35,6 +40,8 @@ def validation_set(
     labels : ndarray of shape (n_classes,)
     dtype : np.dtype
         The computing dtype.
+    multilabel : bool, default=False
+        Whether ``y`` is an indicator matrix: ``y_val`` must be one of as many columns.
     """
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
@@ -43,7 +50,7 @@ def validation_set(
         )
     X_val, y_val = validation_data[0], validation_data[1]
     check_no_text(X_val, "X_val")
-    check_targets(y_val, "y_val")
+    check_targets(y_val, "y_val", multilabel=multilabel)
     shape = np.shape(X_val)
     if len(shape) == 2 and shape[1] != est.n_features_in_:
         raise ValueError(
@@ -58,6 +65,12 @@ def validation_set(
     except ValueError as exc:
         raise ValueError(f"validation_data: X_val does not fit X. {exc}") from exc
     Xv = check_features(Xv, name="X_val", dtype=dtype)
+    if multilabel:
+        return (
+            Xv,
+            _indicator_val(y_val, Xv.shape[0], len(labels), dtype),
+            _weights_val(validation_data, Xv.shape[0]),
+        )
     yv = np.asarray(y_val)
     if yv.ndim == 2 and yv.shape[1] == 1:
         yv = yv.ravel()
@@ -67,10 +80,26 @@ def validation_set(
             f"row of X_val; got {yv.shape}."
         )
     yv_idx = encode_targets(yv, labels, "y_val")
-    wv = None
+    return Xv, yv_idx, _weights_val(validation_data, Xv.shape[0])
+
+
+def _weights_val(validation_data: Sequence[Any], n: int) -> Array | None:
+    """``sample_weight_val``, checked, or None."""
     if len(validation_data) == 3 and validation_data[2] is not None:
-        wv = check_weights(validation_data[2], Xv.shape[0], name="sample_weight_val")
-    return Xv, yv_idx, wv
+        return check_weights(validation_data[2], n, name="sample_weight_val")
+    return None
+
+
+def _indicator_val(y_val: Any, n: int, n_labels: int, dtype: np.dtype) -> Array:
+    """``y_val`` of a multilabel fit: an indicator matrix of shape (n, n_labels)."""
+    shape = y_val.shape if is_sparse(y_val) else np.asarray(y_val).shape
+    if tuple(shape) != (n, n_labels) or not is_indicator(y_val):
+        raise ValueError(
+            f"validation_data: y_val must be a multilabel indicator matrix of 0/1 of shape "
+            f"({n}, {n_labels}), like y; got shape {tuple(shape)}"
+            + ("." if tuple(shape) != (n, n_labels) else " holding other values.")
+        )
+    return indicator(y_val, dtype)
 
 
 def hold_out(
