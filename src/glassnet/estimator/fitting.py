@@ -253,7 +253,7 @@ def fit_estimator(
                 f"{as_python(labels[weighted[0]])!r}: a classifier needs samples of at least "
                 "2 classes with positive weight."
             )
-    big = check_scale(X_arr, stacklevel=3)
+    big = check_scale(X_arr, stacklevel=2)  # glassnet.estimator.classifier's fit
     class_weight = class_weight_vector(est.class_weight, labels, y_idx, sw)
     if class_weight is not None:
         _check_weighted_classes(class_weight, labels, y_idx, sw, incremental)

@@ -209,10 +209,12 @@ def fit_lbfgs(
             "(make_pipeline(StandardScaler(), MLPClassifier())) or raise alpha."
         )
     if result.status == 1:  # iteration or evaluation limit reached
+        # Attributed to glassnet.estimator.classifier (fit), as scikit-learn's are
+        # to sklearn.*: warnings.filterwarnings(..., module="glassnet") silences it.
         warnings.warn(
             f"MLPClassifier's lbfgs solver stopped after {est.n_iter_} iterations without "
             f"converging (max_iter={est.max_iter}, max_fun={est.max_fun}): "
             f"{result.message}. Raise max_iter, or scale the features.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=3,
         )

@@ -175,13 +175,15 @@ def fit_stochastic(
         stopped_by = CALLBACK
     finish(est, model, monitor, interrupted=False, stopped_by=stopped_by)
     if not incremental and not monitor.converged and monitor.n_iter >= est.max_iter:
+        # Attributed to glassnet.estimator.classifier (fit), as scikit-learn's are
+        # to sklearn.*: warnings.filterwarnings(..., module="glassnet") silences it.
         warnings.warn(
             f"MLPClassifier ran max_iter={est.max_iter} epochs and the "
             f"{'validation' if monitor.early_stopping else 'training'} loss was still "
             f"improving by more than tol={est.tol:g}. Raise max_iter, or raise tol to "
             "accept this fit.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
 
 
