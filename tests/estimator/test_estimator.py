@@ -389,7 +389,7 @@ def test_warm_start_continues_the_curve(rng: np.random.Generator) -> None:
     assert clf.n_iter_ == 5
     assert clf.t_ == 10 * len(y)
     assert not np.array_equal(first[0], clf.coefs_[0])
-    with pytest.raises(ValueError, match="warm_start needs y to hold the same classes"):
+    with pytest.raises(ValueError, match=r"same classes as in the previous call.*warm_start=False"):
         clf.fit(X, np.where(y == 1, 2, y) + (np.arange(len(y)) % 3 == 0))
 
 

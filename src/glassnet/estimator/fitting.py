@@ -144,9 +144,10 @@ def _labels(
             )
     same = incremental or first or np.array_equal(unique_labels(y_arr), labels)
     if not same:
+        # scikit-learn's wording, then the way out.
         raise ValueError(
-            "warm_start needs y to hold the same classes as the previous fit: "
-            f"classes_ is {as_python(labels)!r}, y has {as_python(unique_labels(y_arr))!r}. "
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            f"call to fit. Previously got {labels}, `y` has {unique_labels(y_arr)}. "
             "Set warm_start=False to start over."
         )
     return labels
