@@ -47,16 +47,6 @@ EXPECTED_FAILURES: dict[str, str] = {
         "glassnet's gradients are checked by glassnet.check_gradients (test_multilabel.py, "
         "tests/teach)"
     ),
-    "test_learning_rate_warmstart": (
-        "reads the private optimizer's `learning_rate`; glassnet's optimizers call it `lr` "
-        "(core/optim.py; the estimator's schedule sets lr = learning_rate_init / (t+1)**power_t "
-        "as scikit-learn's)"
-    ),
-    "test_adaptive_learning_rate": (
-        "reads the private optimizer's `learning_rate` (glassnet: `lr`); glassnet's adaptive "
-        "rule also stops before dividing the rate to 1e-6 or below, where scikit-learn divides "
-        "once more and then stops"
-    ),
     "test_predict_proba_multilabel": (
         "predict_log_proba is -softplus(-z), exact where sigmoid(z) rounds to 1.0; scikit-learn "
         "takes log(predict_proba), so its argmax ties (several 1.0s) where glassnet's does not"

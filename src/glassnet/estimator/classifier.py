@@ -66,7 +66,7 @@ class MLPClassifier(PredictionMixin, StateHooks, ClassifierMixin, BaseEstimator)
         sets ``learning_rate_init / (t + 1) ** power_t`` after every epoch
         (``t`` counts samples seen, as ``t_``); "adaptive" divides the rate
         by 5 whenever the monitored value stops improving (see ``tol``), and
-        stops once it would fall to 1e-6 or below.
+        stops once it is at or below 1e-6 (scikit-learn's rule).
     learning_rate_init : float, default=0.01
         Initial step size of "sgd", "adam" and "adamw". (scikit-learn: 0.001.)
     power_t : float, default=0.5

@@ -12,14 +12,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core import optim
 from ..core.layers import Dense
-from ..core.optim import SGD, Adam, AdamW, Optimizer
+from ..core.optim import Optimizer
 from ..core.sequential import Sequential, mlp
 from ..exceptions import TrainingDivergedError
 from .base import MLPBase
 from .outcome import DIVERGED
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
     "dense_layers",
     "initialise",
     "make_optimizer",
@@ -29,6 +33,38 @@ __all__ = [
 ]
 
 Array = NDArray[np.floating]
+
+
+class _LearningRateName:
+    """scikit-learn's name for the step size: its optimizers' ``learning_rate`` is ``lr``.
+
+    Code written against scikit-learn's private ``_optimizer.learning_rate``
+    (its own tests among it) reads and sets the same number.
+    """
+
+    lr: float
+
+    @property
+    def learning_rate(self) -> float:
+        """The step size, ``lr``."""
+        return self.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.lr = value
+
+
+# Same names as the core's, so checkpoints (which record the class name) stay interchangeable.
+class SGD(_LearningRateName, optim.SGD):
+    """:class:`glassnet.SGD` with scikit-learn's ``learning_rate`` name for ``lr``."""
+
+
+class Adam(_LearningRateName, optim.Adam):
+    """:class:`glassnet.Adam` with scikit-learn's ``learning_rate`` name for ``lr``."""
+
+
+class AdamW(_LearningRateName, optim.AdamW):
+    """:class:`glassnet.AdamW` with scikit-learn's ``learning_rate`` name for ``lr``."""
 
 
 def dense_layers(model: Sequential) -> list[Dense]:

@@ -151,7 +151,7 @@ class Monitor(Callback):
             if (
                 est.solver == "sgd"
                 and est.learning_rate == "adaptive"
-                and optimizer.lr / 5.0 > 1e-6
+                and optimizer.lr > 1e-6  # scikit-learn's rule: stop once at or below 1e-6
             ):
                 optimizer.lr /= 5.0
                 self.no_improvement = 0
