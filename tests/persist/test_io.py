@@ -263,7 +263,10 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         (lambda m: m["state"]["architecture"].update(dtype="float16"), "dtype must be one of"),
         (lambda m: m["state"].update(n_features_in=3), "n_features_in"),
         (lambda m: m["state"].update(feature_names_in=["a"]), "feature_names_in"),
-        (lambda m: m["state"]["classes"].update(values=["a"]), "expected 2 to"),
+        (
+            lambda m: m["state"]["classes"].update(values=["a"]),
+            "1 classes but an output width of 2",
+        ),
         (lambda m: m["state"]["classes"].update(values=["a", "b", "c"]), "output width"),
         (lambda m: m["state"]["classes"].update(values=["a", "a"]), "labels repeat"),
         (lambda m: m["state"]["classes"].update(values=["a", 1]), "not of type str"),

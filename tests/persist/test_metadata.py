@@ -68,7 +68,7 @@ def _classes(dtype: str, values: list[Any], tag: str) -> Any:
         (_classes("<U3", [0, 1], "int"), r"dtype <U3 does not hold int labels"),
         (_classes("<U1", ["a", "b"] * 3, "str"), r"labels repeat"),
         (_classes("<U200000", ["a", "b"], "str"), "not allowed for labels"),
-        (lambda m: m["state"]["architecture"].update(out_activation="logistic"), "softmax"),
+        (lambda m: m["state"]["architecture"].update(out_activation="tanh"), "softmax"),
         (lambda m: m["state"]["hyperparameters"].update(hidden_layer_sizes=[4]), "hidden"),
         (lambda m: m["state"]["hyperparameters"].update(hidden_layer_sizes="3"), "hidden"),
         (lambda m: m["state"].update(n_iter=-1), r"n_iter must be a non-negative integer"),

@@ -123,9 +123,9 @@ def _check_fields(
     """Counters, scores and the rest of what ``_export_state`` writes, by type and range."""
     if state.get("estimator", estimator) != estimator:
         raise ValueError(f"state.estimator {short(state.get('estimator'))} != {estimator!r}")
-    if arch.get("out_activation") != "softmax":
+    if arch.get("out_activation") not in ("softmax", "logistic"):
         raise ValueError(
-            "architecture.out_activation must be 'softmax', got "
+            "architecture.out_activation must be 'softmax' or 'logistic' (multilabel), got "
             f"{short(arch.get('out_activation'))}"
         )
     hidden = hyper.get("hidden_layer_sizes")
@@ -177,8 +177,8 @@ def _check_classes(spec: Any) -> list[Any]:
     tag, values = spec["type"], spec["values"]
     if tag not in _LABEL_TYPES:
         raise ValueError(f"classes type must be one of {sorted(_LABEL_TYPES)}, got {short(tag)}")
-    if not isinstance(values, list) or not 2 <= len(values) <= MAX_CLASSES:
-        raise ValueError(f"expected 2 to {MAX_CLASSES} classes, got {short(values)}")
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_CLASSES:
+        raise ValueError(f"expected 1 to {MAX_CLASSES} classes, got {short(values)}")
     allowed, kinds = _LABEL_TYPES[tag]
     for v in values:
         if not isinstance(v, allowed) or (tag != "bool" and isinstance(v, bool)):
@@ -306,7 +306,11 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
             warnings.filterwarnings("ignore", "X does not have valid feature names")
             proba = np.asarray(estimator.predict_proba(np.zeros((1, n_features), dtype=dtype)))
         ok = proba.shape == (1, len(meta["state"]["classes"]["values"]))
-        ok = ok and bool(np.all(np.isfinite(proba))) and abs(float(proba.sum()) - 1.0) < 1e-4
+        ok = ok and bool(np.all(np.isfinite(proba)))
+        if meta["state"]["architecture"]["out_activation"] == "logistic":
+            ok = ok and bool(np.all((proba >= 0) & (proba <= 1)))  # one probability per label
+        else:
+            ok = ok and abs(float(proba.sum()) - 1.0) < 1e-4
     except Exception as exc:
         r.fail(META, f"the model cannot be rebuilt from its description ({exc})", exc)
     if not ok:
