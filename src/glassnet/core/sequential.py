@@ -65,6 +65,8 @@ class Sequential(Layer):
 
     def _pack(self) -> None:
         """Move every parameter and gradient into one flat vector of views."""
+        # Below the first layer with parameters, backward_into computes no ∂L/∂X.
+        self._first_with_params = next((i for i, la in enumerate(self.layers) if la.params), 0)
         named = [
             (f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers) for k in layer.params
         ]
@@ -152,7 +154,7 @@ class Sequential(Layer):
         ``∂L/∂X`` below the first layer with parameters is not computed: training
         never uses it (so what is returned is unspecified unless ``need_dx``).
         """
-        first = 0 if need_dx else next((i for i, la in enumerate(self.layers) if la.params), 0)
+        first = 0 if need_dx else self._first_with_params
         for i in range(len(self.layers) - 1, first - 1, -1):
             grad = self.layers[i].backward_into(grad, ws, True, need_dx or i > first)
         return grad
