@@ -25,7 +25,15 @@ from numpy.typing import ArrayLike, NDArray
 from ..core.functional import log_softmax, softmax_jacobian
 from ..core.losses import SoftmaxCrossEntropy
 
-__all__ = ["AGREEMENT_TOLERANCE", "Derivation", "derive", "number", "render", "table"]
+__all__ = [
+    "AGREEMENT_TOLERANCE",
+    "Agreement",
+    "Derivation",
+    "derive",
+    "number",
+    "render",
+    "table",
+]
 
 Array = NDArray[np.float64]
 
@@ -33,8 +41,35 @@ Array = NDArray[np.float64]
 AGREEMENT_TOLERANCE = 1e-12
 
 
+class Agreement:
+    """What a derivation's three routes to ``∂L/∂z`` share: how far apart they are.
+
+    A mixin for derivations with ``chain`` (the chain rule), ``shortcut``
+    (the collapsed formula) and ``library`` (glassnet's fused loss) arrays.
+    """
+
+    chain: Array
+    shortcut: Array
+    library: Array
+
+    @property
+    def difference(self) -> float:
+        """Largest ``|chain − shortcut|`` and ``|chain − library|``."""
+        return float(
+            max(
+                np.max(np.abs(self.chain - self.shortcut)),
+                np.max(np.abs(self.chain - self.library)),
+            )
+        )
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the routes agree to within :data:`AGREEMENT_TOLERANCE`."""
+        return self.difference < AGREEMENT_TOLERANCE
+
+
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(Agreement):
     """Every intermediate of the derivation for one sample (all float64).
 
     Attributes
@@ -85,21 +120,6 @@ class Derivation:
     def target_sum(self) -> float:
         """``Σ_o y_o``: 1 for a class label or a distribution."""
         return float(np.sum(self.y))
-
-    @property
-    def difference(self) -> float:
-        """Largest ``|chain − shortcut|`` and ``|chain − library|`` over the classes."""
-        return float(
-            max(
-                np.max(np.abs(self.chain - self.shortcut)),
-                np.max(np.abs(self.chain - self.library)),
-            )
-        )
-
-    @property
-    def agrees(self) -> bool:
-        """Whether the routes agree to within :data:`AGREEMENT_TOLERANCE`."""
-        return self.difference < AGREEMENT_TOLERANCE
 
 
 def _vector(values: ArrayLike, name: str) -> Array:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..core.functional import sigmoid, softplus
 from ..core.multilabel import SigmoidCrossEntropy
-from .explain import AGREEMENT_TOLERANCE, number, table
+from .explain import AGREEMENT_TOLERANCE, Agreement, number, table
 
 __all__ = ["MultilabelDerivation", "derive_multilabel", "render_multilabel"]
 
@@ -30,7 +30,7 @@ Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class MultilabelDerivation:
+class MultilabelDerivation(Agreement):
     """Every intermediate of the multilabel derivation for one sample (float64).
 
     Attributes
@@ -57,21 +57,6 @@ class MultilabelDerivation:
     chain: Array
     shortcut: Array
     library: Array
-
-    @property
-    def difference(self) -> float:
-        """Largest ``|chain − shortcut|`` and ``|chain − library|``."""
-        return float(
-            max(
-                np.max(np.abs(self.chain - self.shortcut)),
-                np.max(np.abs(self.chain - self.library)),
-            )
-        )
-
-    @property
-    def agrees(self) -> bool:
-        """Whether the three routes agree to within ``AGREEMENT_TOLERANCE``."""
-        return self.difference < AGREEMENT_TOLERANCE
 
 
 def derive_multilabel(logits: ArrayLike, targets: ArrayLike) -> MultilabelDerivation:
