@@ -9,14 +9,13 @@ For each dataset and seed: a 30 % held-out split (stratified), features scaled
 with ``StandardScaler`` (as scikit-learn's gallery examples do), and each peer's
 ``MLPClassifier`` with its defaults (``random_state=seed``; ConvergenceWarning
 recorded, not shown). A fit *collapses* when it predicts one class for every
-held-out sample. It writes ``DEFAULTS.md`` and ``defaults.json`` beside itself:
+held-out sample. It writes ``DEFAULTS.md`` beside itself (or in ``--out``):
 mean held-out accuracy and the number of collapsed fits per dataset and peer.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 import warnings
@@ -132,7 +131,6 @@ def main(argv: list[str] | None = None) -> None:
     total = {p: sum(r["collapsed"] for per in results.values() for r in per[p]) for p in PEERS}
     lines += ["", "Collapsed fits in all: " + ", ".join(f"{p} {n}" for p, n in total.items()), ""]
     (args.out / "DEFAULTS.md").write_text("\n".join(lines), encoding="utf-8")
-    (args.out / "defaults.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     print("\n".join(lines))
 
 
