@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.activations import LeakyReLU
+from ..core.data import is_sparse
 from ..core.layers import Dense
 from ..core.optim import SGD, Adam
 from ..core.targets import class_indices
@@ -117,6 +118,8 @@ class CompiledStep:
         """
         if kernel_code(optimizer) < 0:
             return f"the kernels do not restate {type(optimizer).__name__}'s update rule"
+        if is_sparse(fast.Xa):
+            return "X is sparse (the compiled step gathers dense rows)"
         if fast.Xa.dtype not in (np.float32, np.float64) or not fast.Xa.flags.c_contiguous:
             return "the data are not a C-contiguous float32/float64 array"
         layers = fast.model.layers

@@ -7,6 +7,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core.data import is_sparse
 from ..core.losses import SoftmaxCrossEntropy
 from ..core.sequential import Sequential
 from ..core.targets import as_target_matrix, check_2d_scores, class_indices
@@ -54,6 +55,7 @@ class FastStep:
         self.Xa = Xa
         self.ya = ya
         self.ws = Workspace(Xa.dtype)
+        self.sparse = is_sparse(Xa)  # CSR rows are sliced, not gathered into a buffer
         # Set on the first step, once the logits' width (the number of classes) is known.
         self.labels: NDArray[np.intp] = np.empty(0, dtype=np.intp)
         self.T: Array = np.empty((0, 0), dtype=Xa.dtype)
@@ -93,7 +95,7 @@ class FastStep:
             The batch's rows.
         """
         ws = self.ws
-        if isinstance(idx, slice):  # contiguous rows: a view, no copy
+        if isinstance(idx, slice) or self.sparse:  # a view, or the batch's sparse rows
             Xb = self.Xa[idx]
         else:
             # mode="clip" skips NumPy's bounds-check buffering; the indices

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.data import is_sparse
-from ..core.layers import fast_form_gap
+from ..core.layers import Dense, fast_form_gap
 from ..core.losses import SoftmaxCrossEntropy
 from ..core.sequential import Sequential
 from .compiled import CompiledStep
@@ -105,8 +105,8 @@ def _fast_gap(
         return "the loss smooths labels (the fast form takes one-hot targets)"
     if wa is not None:
         return "samples are weighted (the fast form takes unit weights)"
-    if is_sparse(Xa):
-        return "X is sparse (the fast step gathers dense rows; the readable one multiplies sparse)"
+    if is_sparse(Xa) and not isinstance(model.layers[0], Dense):
+        return "X is sparse and the first layer is not Dense (only Dense multiplies sparse X)"
     if ya.ndim != 1:
         return "y holds target rows (the fast form takes class indices)"
     return None
