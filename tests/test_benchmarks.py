@@ -69,3 +69,19 @@ def test_markdown_report_and_plots_are_written(smoke: Path) -> None:
     for name in ("scaling_samples.png", "scaling_width.png"):
         assert (smoke / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({name})" in text
+
+
+def test_the_sparse_workload_runs_and_reports_every_peer(tmp_path: Path) -> None:
+    if not (ROOT / "benchmarks" / "sparse.py").exists():
+        pytest.skip("needs the source checkout")
+    cmd = [sys.executable, "-m", "benchmarks.sparse", "--quick", "--rounds", "1", "--out",
+           str(tmp_path)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [ln for ln in (tmp_path / "SPARSE.md").read_text().splitlines() if ln.startswith("| ")]
+    peers = {row.split("|")[1].strip(): row.split("|") for row in rows[2:]}
+    assert set(peers) == {"glassnet.MLPClassifier", "glassnet.MLPClassifier (no numba)",
+                          "scikit-learn"}  # fmt: skip
+    assert float(peers["glassnet.MLPClassifier"][3]) == 1.0  # the ratios' base
+    assert all(float(p[3]) > 0 and float(p[5]) > 0 for p in peers.values())  # ratio, memory
+    assert "route: fast" in peers["glassnet.MLPClassifier"][6]
