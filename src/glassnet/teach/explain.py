@@ -67,6 +67,15 @@ class Agreement:
         """Whether the routes agree to within :data:`AGREEMENT_TOLERANCE`."""
         return self.difference < AGREEMENT_TOLERANCE
 
+    def agreement_line(self) -> str:
+        """The rendering's last step: how far apart the routes are, and the verdict."""
+        verdict = (
+            f" < {AGREEMENT_TOLERANCE:g}: they agree to machine precision."
+            if self.agrees
+            else f" ≥ {AGREEMENT_TOLERANCE:g}: THE ROUTES DISAGREE."
+        )
+        return f"5. Agreement: max |difference| between the routes = {self.difference:.3e}{verdict}"
+
 
 @dataclass(frozen=True)
 class Derivation(Agreement):
@@ -361,11 +370,6 @@ def render(d: Derivation, *, title: str | None = None) -> str:
         "   (glassnet loss: SoftmaxCrossEntropy.backward on this one sample, the fused route"
         " used in training)",
         "",
-        f"5. Agreement: max |difference| between the routes = {d.difference:.3e}"
-        + (
-            f" < {AGREEMENT_TOLERANCE:g}: they agree to machine precision."
-            if d.agrees
-            else f" ≥ {AGREEMENT_TOLERANCE:g}: THE ROUTES DISAGREE."
-        ),
+        d.agreement_line(),
     ]
     return "\n".join(out)

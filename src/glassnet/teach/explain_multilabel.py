@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..core.functional import sigmoid, softplus
 from ..core.multilabel import SigmoidCrossEntropy
-from .explain import AGREEMENT_TOLERANCE, Agreement, number, table
+from .explain import Agreement, number, table
 
 __all__ = ["MultilabelDerivation", "derive_multilabel", "render_multilabel"]
 
@@ -164,11 +164,6 @@ def render_multilabel(d: MultilabelDerivation, *, title: str | None = None) -> s
         "   The same ŷ − y as softmax with cross-entropy: there the Jacobian's i = o and i ≠ o",
         "   cases collapse to it; here there is only the diagonal.",
         "",
-        f"5. Agreement: max |difference| between the routes = {d.difference:.3e}"
-        + (
-            f" < {AGREEMENT_TOLERANCE:g}: they agree to machine precision."
-            if d.agrees
-            else f" ≥ {AGREEMENT_TOLERANCE:g}: THE ROUTES DISAGREE."
-        ),
+        d.agreement_line(),
     ]
     return "\n".join(out)
