@@ -11,10 +11,12 @@ report prints it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,7 +183,8 @@ def w3(n: int = 60_000, epochs: int = 2, width: int = 512, n_features: int = 784
 Result = dict[str, Any]
 
 
-def _accuracy(pred: np.ndarray, y: np.ndarray) -> float:
+def accuracy(pred: np.ndarray, y: np.ndarray) -> float:
+    """The share of predictions equal to the labels."""
     return float(np.mean(np.asarray(pred) == y))
 
 
@@ -190,7 +193,7 @@ def run_glassnet_train(wl: Workload) -> Result:
     model = wl.initial_model()
     opt = gn.SGD(wl.lr) if wl.solver == "sgd" else gn.Adam(wl.lr)
     t0 = time.perf_counter()
-    gn.train(
+    history = gn.train(
         model,
         gn.SoftmaxCrossEntropy(),
         opt,
@@ -202,7 +205,7 @@ def run_glassnet_train(wl: Workload) -> Result:
     )
     seconds = time.perf_counter() - t0
     pred = np.argmax(model.forward(wl.X_test), axis=1)
-    return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test)}
+    return {"seconds": seconds, "accuracy": accuracy(pred, wl.y_test), "route": history.route}
 
 
 def _glassnet_estimator(wl: Workload) -> gn.MLPClassifier:
@@ -232,7 +235,8 @@ def run_glassnet_estimator(wl: Workload) -> Result:
         t0 = time.perf_counter()
         est.fit(wl.X, wl.y)
         seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "accuracy": _accuracy(est.predict(wl.X_test), wl.y_test)}
+    acc = accuracy(est.predict(wl.X_test), wl.y_test)
+    return {"seconds": seconds, "accuracy": acc, "route": getattr(est, "route_", "")}
 
 
 def run_sklearn(wl: Workload) -> Result:
@@ -260,7 +264,7 @@ def run_sklearn(wl: Workload) -> Result:
         t0 = time.perf_counter()
         est.fit(wl.X, wl.y)
         seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "accuracy": _accuracy(est.predict(wl.X_test), wl.y_test)}
+    return {"seconds": seconds, "accuracy": accuracy(est.predict(wl.X_test), wl.y_test)}
 
 
 def run_torch(wl: Workload, fused: bool = False) -> Result:
@@ -303,7 +307,7 @@ def run_torch(wl: Workload, fused: bool = False) -> Result:
     seconds = time.perf_counter() - t0
     with torch.no_grad():
         pred = net(torch.from_numpy(wl.X_test)).argmax(dim=1).numpy()
-    return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test)}
+    return {"seconds": seconds, "accuracy": accuracy(pred, wl.y_test)}
 
 
 def run_torch_fused(wl: Workload) -> Result:
@@ -418,7 +422,7 @@ def run_jax(wl: Workload, whole_loop: bool = False) -> Result:
         jax.block_until_ready(params)
         seconds = time.perf_counter() - t0
     pred = np.asarray(jnp.argmax(logits(params, jnp.asarray(wl.X_test)), axis=1))
-    return {"seconds": seconds, "accuracy": _accuracy(pred, wl.y_test), "compile_s": compile_s}
+    return {"seconds": seconds, "accuracy": accuracy(pred, wl.y_test), "compile_s": compile_s}
 
 
 def run_jax_whole_loop(wl: Workload) -> Result:
@@ -426,9 +430,49 @@ def run_jax_whole_loop(wl: Workload) -> Result:
     return run_jax(wl, whole_loop=True)
 
 
+#: The environment variable that switches glassnet's compiled kernels off (read at every
+#: call, ``glassnet.fast.kernels.switched_off``): set, glassnet runs as a plain install.
+NO_NUMBA = "GLASSNET_NO_NUMBA"
+
+#: Suffix of the peers that run glassnet as a plain ``pip install glassnet`` runs it.
+PLAIN = " (plain install)"
+
+
+@contextlib.contextmanager
+def numba_off() -> Iterator[None]:
+    """Run the body with glassnet's compiled kernels switched off; restore the variable after.
+
+    In this process numba may be loaded already (the [fast] peers load it): that
+    costs nothing while switched off, and a plain install's import is measured
+    apart, in the memory children, which never import numba.
+    """
+    saved = os.environ.get(NO_NUMBA)
+    os.environ[NO_NUMBA] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[NO_NUMBA]
+        else:
+            os.environ[NO_NUMBA] = saved
+
+
+def plain(runner: Callable[[Any], Result]) -> Callable[[Any], Result]:
+    """The same runner with numba switched off: glassnet as a plain install runs it."""
+
+    def run(wl: Any) -> Result:
+        with numba_off():
+            return runner(wl)
+
+    run.__doc__ = f"{runner.__doc__} As a plain install (numba switched off)."
+    return run
+
+
 RUNNERS: dict[str, Callable[[Workload], Result]] = {
     "glassnet.train": run_glassnet_train,
     "glassnet.MLPClassifier": run_glassnet_estimator,
+    "glassnet.train" + PLAIN: plain(run_glassnet_train),
+    "glassnet.MLPClassifier" + PLAIN: plain(run_glassnet_estimator),
     "scikit-learn": run_sklearn,
     "PyTorch eager": run_torch,
     "PyTorch fused Adam": run_torch_fused,
@@ -439,6 +483,8 @@ RUNNERS: dict[str, Callable[[Workload], Result]] = {
 #: What each peer does differently from glassnet on the same workload.
 NOTES: dict[str, str] = {
     "glassnet.MLPClassifier": "its own initialisation from random_state (alpha=0, tol=0)",
+    "glassnet.train" + PLAIN: f"the NumPy path only ({NO_NUMBA}=1 around the call)",
+    "glassnet.MLPClassifier" + PLAIN: f"as glassnet.MLPClassifier, {NO_NUMBA}=1 around the fit",
     "scikit-learn": (
         "its own initialisation (cannot be given weights before fit); for two classes "
         "a single logistic output unit instead of a 2-way softmax; alpha=0, tol=0, "

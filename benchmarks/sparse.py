@@ -1,37 +1,38 @@
-"""W4, sparse text-like input: glassnet against scikit-learn on the same CSR matrix.
+"""W4, sparse text-like input: its data, and PyTorch's runner with ``torch.sparse``.
 
-Run from the repository root::
+The harness runs it beside the other workloads::
 
-    python -m benchmarks.sparse              # 50,000 x 20,000 at 0.1 % (a minute or two)
-    python -m benchmarks.sparse --quick      # tiny sizes: checks that it runs
+    python -m benchmarks.run --only W4                      # 50,000 x 20,000 at 0.1 %
+    python -m benchmarks.run --only W4 --w4-rows 10000      # fewer rows, same width
+    python -m benchmarks.sparse                             # the same as --only W4
+
+(Like any ``--only`` run, these write RESULTS.md and results.json for W4 alone:
+pass ``--out`` to keep a full run's.)
 
 The data (WORKLOADS.md, W4): a CSR matrix of non-negative values with L2-normalised
 rows, 5 classes from a planted linear rule, 80 % for training; the network
-20,000 → 64 relu → 5, Adam at 1e-3, batches of 256, 3 epochs, float32. The peers
-alternate within each round; medians are reported, with each peer's time over
-``glassnet.MLPClassifier``'s. Peak memory is measured per peer in a fresh process
-that loads the saved matrix (``VmHWM``, imports included). No peer densifies X.
-It writes ``SPARSE.md`` beside itself (or in ``--out``).
+20,000 → 64 relu → 5, Adam at 1e-3, batches of 256, 3 epochs, float32. glassnet
+(``train`` and ``MLPClassifier``, with and without numba) and scikit-learn run the
+runners of :mod:`benchmarks.peers` on the CSR matrix as it is; PyTorch multiplies
+each batch as a sparse tensor (:func:`run_torch_sparse`). No peer densifies X: a
+dense copy of the training rows would take 3.2 GB.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import resource
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+import glassnet as gn
+
+from .peers import Result, Workload, accuracy, optional
 
 
 def make_data(n: int, d: int, density: float, seed: int = 0) -> tuple[Any, np.ndarray]:
@@ -51,149 +52,136 @@ def make_data(n: int, d: int, density: float, seed: int = 0) -> tuple[Any, np.nd
     return X, np.asarray(X @ rule).argmax(axis=1)
 
 
-def _estimator(peer: str, epochs: int) -> Any:
-    settings: dict[str, Any] = {
-        "hidden_layer_sizes": (64,),
-        "activation": "relu",
-        "solver": "adam",
-        "learning_rate_init": 1e-3,
-        "batch_size": 256,
-        "max_iter": epochs,
-        "tol": 0.0,
-        "n_iter_no_change": 10**6,
-        "alpha": 0.0,
-        "random_state": 0,
-    }
-    if peer.startswith("glassnet.MLPClassifier"):
-        import glassnet
+@dataclass
+class SparseWorkload(Workload):
+    """A workload whose X and X_test are SciPy CSR matrices, kept sparse."""
 
-        return glassnet.MLPClassifier(dtype="float32", **settings)
-    from sklearn.neural_network import MLPClassifier
-
-    return MLPClassifier(**settings)
+    def __post_init__(self) -> None:
+        # Workload's own conversion (np.ascontiguousarray) would densify X.
+        X: Any = self.X
+        X_test: Any = self.X_test
+        self.X = X.tocsr().astype(self.dtype, copy=False)
+        self.X_test = X_test.tocsr().astype(self.dtype, copy=False)
+        self.n_classes = int(self.y.max()) + 1
 
 
-PEERS = ["glassnet.MLPClassifier", "glassnet.MLPClassifier (no numba)", "scikit-learn"]
-NO_NUMBA = "glassnet.MLPClassifier (no numba)"  # as a plain install runs it
+def _w4(X: Any, y: np.ndarray, X_test: Any, y_test: np.ndarray, epochs: int) -> SparseWorkload:
+    """W4's network and settings around the given CSR matrices."""
+    return SparseWorkload(
+        "W4", X, y, X_test, y_test, (64,), "relu", "adam", 1e-3, 256, epochs, np.float32,
+        note=f"CSR input at {X.nnz / (X.shape[0] * X.shape[1]):.2%} density, never densified.",
+    )  # fmt: skip
 
 
-def fit_once(peer: str, X: Any, y: np.ndarray, X_te: Any, y_te: np.ndarray, epochs: int) -> dict:
-    """Fit one peer; its time, held-out accuracy and (glassnet) route."""
-    clf = _estimator(peer, epochs)
-    saved = os.environ.get("GLASSNET_NO_NUMBA")
-    if peer == NO_NUMBA:  # read at every step: the compiled optimizer update stays off
-        os.environ["GLASSNET_NO_NUMBA"] = "1"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # max_iter reached, on purpose: a fixed schedule
-        t0 = time.perf_counter()
-        clf.fit(X, y)
-        seconds = time.perf_counter() - t0
-    if peer == NO_NUMBA:
-        if saved is None:
-            del os.environ["GLASSNET_NO_NUMBA"]
-        else:
-            os.environ["GLASSNET_NO_NUMBA"] = saved
-    return {
-        "seconds": seconds,
-        "accuracy": float(np.mean(clf.predict(X_te) == y_te)),
-        "route": getattr(clf, "route_", ""),
-    }
+def w4(n: int = 50_000, d: int = 20_000, density: float = 0.001, epochs: int = 3) -> SparseWorkload:
+    """W4: ``n`` × ``d`` CSR at ``density``, the first 80 % of rows to train on."""
+    X, y = make_data(n, d, density)
+    cut = int(0.8 * n)
+    return _w4(X[:cut], y[:cut], X[cut:], y[cut:], epochs)
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    ``VmHWM`` belongs to the address space, which ``exec`` replaces; ``ru_maxrss``
-    is kept across ``fork`` and ``exec`` on Linux, so a child would report its
-    parent's peak (the whole generated matrix).
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def memory_child(peer: str, data: Path, epochs: int) -> None:
-    """In a fresh process: load the saved matrix, fit, print the peak memory in MB."""
+def save_arrays(wl: Workload, folder: Path) -> None:
+    """Write W4's matrices (``scipy.sparse.save_npz``) and labels, for the memory children."""
     import scipy.sparse as sp
 
-    X = sp.load_npz(data / "X.npz")
-    y = np.load(data / "y.npy")
-    fit_once(peer, X, y, X[:1], y[:1], epochs)
-    print(peak_mb())
+    sp.save_npz(folder / "X.npz", wl.X)
+    sp.save_npz(folder / "X_test.npz", wl.X_test)
+    np.save(folder / "y.npy", wl.y)
+    np.save(folder / "y_test.npy", wl.y_test)
+
+
+def w4_from(folder: Path, epochs: int) -> SparseWorkload:
+    """W4 loaded from :func:`save_arrays`'s files (no data generation in the child)."""
+    import scipy.sparse as sp
+
+    return _w4(
+        sp.load_npz(folder / "X.npz"),
+        np.load(folder / "y.npy"),
+        sp.load_npz(folder / "X_test.npz"),
+        np.load(folder / "y_test.npy"),
+        epochs,
+    )
+
+
+def _torch_batch(torch: Any, rows: Any) -> Any:
+    """A CSR slice as a torch COO tensor, sharing its arrays where the dtypes allow.
+
+    COO, not CSR: a CSR batch was no faster here on one thread and ~2× slower
+    on two (forward and backward of W4's first layer).
+    """
+    coo = rows.tocoo()
+    index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    return torch.sparse_coo_tensor(index, torch.from_numpy(coo.data), size=rows.shape)
+
+
+def run_torch_sparse(wl: Workload, fused: bool = False) -> Result:
+    """PyTorch eager with ``torch.sparse.mm`` for the first layer, the rest dense.
+
+    Same initial weights and batch boundaries as glassnet.train; each batch's CSR
+    rows are sliced (SciPy) and wrapped as a sparse COO tensor inside the timed
+    loop, as glassnet and scikit-learn slice theirs. ``fused``: ``Adam(fused=True)``,
+    whose one pass over the 1.28M first-layer weights is much cheaper than the
+    default's (foreach) several.
+    """
+    torch = optional("torch")
+    if torch is None:
+        return {"skipped": "not installed"}
+    torch.set_num_threads(2)
+    dense = [layer for layer in wl.initial_model().layers if isinstance(layer, gn.Dense)]
+    params = []
+    for d in dense:
+        W = torch.nn.Parameter(torch.from_numpy(np.array(d.W, dtype=np.float32)))
+        b = torch.nn.Parameter(torch.from_numpy(np.array(d.b, dtype=np.float32)))
+        params.append((W, b))
+    opt = torch.optim.Adam([p for pair in params for p in pair], lr=wl.lr, fused=fused or None)
+    y = torch.from_numpy(wl.y.astype(np.int64))
+
+    def forward(xb: Any) -> Any:
+        (W, b), rest = params[0], params[1:]
+        h = torch.sparse.mm(xb, W) + b
+        for W, b in rest:
+            h = torch.relu(h) @ W + b
+        return h
+
+    plan = wl.batches()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: sparse invariant checks off
+        t0 = time.perf_counter()
+        for epoch in plan:
+            for idx in epoch:
+                xb = _torch_batch(torch, wl.X[idx])
+                opt.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.cross_entropy(forward(xb), y[torch.from_numpy(idx)])
+                loss.backward()
+                opt.step()
+        seconds = time.perf_counter() - t0
+        with torch.no_grad():
+            pred = forward(_torch_batch(torch, wl.X_test)).argmax(dim=1).numpy()
+    return {"seconds": seconds, "accuracy": accuracy(pred, wl.y_test)}
+
+
+def run_torch_sparse_fused(wl: Workload) -> Result:
+    """:func:`run_torch_sparse` with ``Adam(fused=True)``."""
+    return run_torch_sparse(wl, fused=True)
+
+
+RUNNERS: dict[str, Callable[[Workload], Result]] = {
+    "PyTorch sparse": run_torch_sparse,
+    "PyTorch sparse, fused Adam": run_torch_sparse_fused,
+}
+
+NOTES: dict[str, str] = {
+    "PyTorch sparse": "same initial weights and batches; each batch a sparse COO tensor, "
+    "torch.sparse.mm for the first layer, dense after; Adam(foreach) default",
+    "PyTorch sparse, fused Adam": "as PyTorch sparse, with Adam(fused=True)",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run W4 and write SPARSE.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=HERE)
-    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--epochs", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.memory_child:
-        memory_child(args.memory_child, args.data, args.epochs)
-        return
-    import scipy.sparse as sp
+    """``python -m benchmarks.sparse [args]``: the harness's W4 alone (``--only W4``)."""
+    from . import run
 
-    n, d = (2000, 500) if args.quick else (50_000, 20_000)
-    density = 0.01 if args.quick else 0.001
-    X, y = make_data(n, d, density)
-    split = int(0.8 * n)
-    X_tr, X_te, y_tr, y_te = X[:split], X[split:], y[:split], y[split:]
-    runs: dict[str, list[dict]] = {p: [] for p in PEERS}
-    for r in range(args.rounds):
-        for peer in PEERS[r % len(PEERS) :] + PEERS[: r % len(PEERS)]:
-            runs[peer].append(fit_once(peer, X_tr, y_tr, X_te, y_te, args.epochs))
-    memory: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        sp.save_npz(Path(tmp) / "X.npz", X_tr)
-        np.save(Path(tmp) / "y.npy", y_tr)
-        for peer in PEERS:
-            env = os.environ | ({"GLASSNET_NO_NUMBA": "1"} if peer == NO_NUMBA else {})
-            done = subprocess.run(
-                [sys.executable, "-m", "benchmarks.sparse", "--memory-child", peer, "--data",
-                 tmp, "--epochs", str(args.epochs)],
-                capture_output=True, text=True, check=True, cwd=HERE.parent, env=env,
-            )  # fmt: skip
-            memory[peer] = float(done.stdout.strip().splitlines()[-1])
-    med: Callable[[str], float] = lambda p: statistics.median(x["seconds"] for x in runs[p])  # noqa: E731
-    base = med("glassnet.MLPClassifier")
-    lines = [
-        "# W4: sparse text-like input",
-        "",
-        f"`python -m benchmarks.sparse{' --quick' if args.quick else ''}`: a {n:,} × {d:,} CSR "
-        f"matrix at {density:.1%} density (non-negative, rows L2-normalised), 5 classes from a "
-        f"planted linear rule, {split:,} rows to train on; {d:,} → 64 relu → 5, Adam 1e-3, "
-        f"batches of 256, {args.epochs} epochs. Medians over {args.rounds} rounds, the peers "
-        "alternating; **ratio** = peer's time / glassnet's. Peak memory: a fresh process per "
-        "peer that loads the saved matrix and fits (imports included). Neither densifies X.",
-        "",
-        "| peer | median fit (s) | ratio | held-out accuracy | peak memory (MB) | note |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for peer in PEERS:
-        note = f"route: {runs[peer][0]['route']}" if runs[peer][0]["route"] else "CSR input"
-        lines.append(
-            f"| {peer} | {med(peer):.2f} | {med(peer) / base:.2f} | "
-            f"{runs[peer][-1]['accuracy']:.4f} | {memory[peer]:.0f} | {note} |"
-        )
-    lines += [
-        "",
-        "With numba installed (`glassnet[fast]`, and the test extra) the optimizer's update of "
-        "the 1.28M first-layer weights runs compiled; numba's import is most of the memory "
-        "above the plain install's. PyTorch with `torch.sparse` first-layer products is not "
-        "measured yet.",
-        "",
-    ]
-    (args.out / "SPARSE.md").write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    run.main(["--only", "W4", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
