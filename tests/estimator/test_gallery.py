@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from threadpoolctl import threadpool_limits
 
 import glassnet
 
@@ -99,7 +100,9 @@ def run(gallery: ModuleType, scenario: str, cls: Callable[..., Any]) -> Run:
         if np.unique(y).size > 1 and np.unique(model.predict(X)).size == 1:
             collapsed.append(key)
 
-    with warnings.catch_warnings(record=True) as caught:
+    # One BLAS thread: these matrices are tiny, and two threads on a busy 2-core machine
+    # made the alpha sweep 5-15x slower (same scores, measured).
+    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scores = gallery.SCENARIOS[scenario](cls, on_fit=check, **SCENARIO_ARGS[scenario])
     escaped = [f"{w.category.__name__} from {w.filename}: {w.message}" for w in caught]
