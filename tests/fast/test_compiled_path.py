@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_moons
 
 import glassnet as gn
 from glassnet.fast import compiled as _fastpath
@@ -189,6 +189,13 @@ def test_compiled_and_numpy_routes_agree(
             gn.Dense(5, 4, rng=1, dtype=dt),
         ],
         lambda dt: [
+            gn.Dense(6, 9, rng=0, dtype=dt),
+            gn.Tanh(),
+            gn.Dense(9, 7, rng=1, dtype=dt),
+            gn.Sigmoid(),
+            gn.Dense(7, 4, rng=2, dtype=dt),
+        ],
+        lambda dt: [
             gn.Dense(6, 30, rng=0, dtype=dt),
             gn.ReLU(),
             gn.Dense(30, 3, rng=1, dtype=dt),
@@ -198,7 +205,7 @@ def test_compiled_and_numpy_routes_agree(
             gn.Dense(20, 4, rng=3, dtype=dt),
         ],
     ],
-    ids=["dense", "leaky", "identity", "deep-narrow"],
+    ids=["dense", "leaky", "identity", "tanh-logistic", "deep-narrow"],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("shards", [0, 2], ids=["one-thread", "2-shards"])
@@ -218,6 +225,27 @@ def test_any_supported_stack_agrees(
         rng=0,
     )
     _assert_same_run(runs, dtype)
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shards", [0, 2], ids=["one-thread", "2-shards"])
+def test_the_moons_tanh_network_agrees(
+    opt: str, dtype: type, shards: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # W1 (benchmarks/peers.py), shortened: 2 → 32 tanh → 2, full batch, SGD at 0.5.
+    X, y = make_moons(300, noise=0.2, random_state=0)
+    runs = _train_both(
+        monkeypatch,
+        lambda: gn.mlp([2, 32, 2], "tanh", rng=0, dtype=dtype),
+        (lambda: gn.SGD(0.5)) if opt == "sgd" else (lambda: gn.Adam(0.01)),
+        X,
+        y,
+        shards=shards,
+        epochs=60,
+    )
+    _assert_same_run(runs, dtype)
+    assert runs[0][2].loss[-1] < 0.5 * runs[0][2].loss[0]  # it learns
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
@@ -249,8 +277,11 @@ def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) 
     def fit(model: Any, loss: Any = None, opt: Any = None, **kw: Any) -> None:
         gn.train(model, loss or sce(), opt or gn.Adam(), X, y, epochs=1, batch_size=50, rng=0, **kw)
 
-    fit(gn.mlp([6, 8, 4], "tanh", rng=0))  # tanh: NumPy's SIMD tanh is faster
-    fit(gn.mlp([6, 8, 4], "sigmoid", rng=0))
+    class SteepTanh(gn.Tanh):  # a formula no kernel restates: tanh(2x)
+        def _f(self, x: np.ndarray, out: np.ndarray | None, ws: Any) -> np.ndarray:
+            return np.tanh(2 * x, out=out)
+
+    fit(gn.Sequential([gn.Dense(6, 8, rng=0), SteepTanh(), gn.Dense(8, 4, rng=0)]))
     fit(gn.mlp([6, 8, 4], "relu", rng=0), loss=sce(class_weight=[2.0, 1.0, 1.0, 1.0]))
     fit(gn.mlp([6, 8, 4], "relu", rng=0), loss=sce(label_smoothing=0.1))
     fit(gn.mlp([6, 8, 4], "relu", rng=0), sample_weight=np.ones(len(y)))

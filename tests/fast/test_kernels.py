@@ -7,7 +7,10 @@ lowered to 0 to send small test vectors through the kernel.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -184,11 +187,13 @@ def test_kernel_codes_go_to_the_formulas_the_kernels_restate() -> None:
     assert code(gn.ReLU()) == codes.RELU
     assert code(gn.LeakyReLU(0.2)) == codes.LEAKY_RELU
     assert code(gn.Identity()) == codes.IDENTITY
+    assert code(gn.Tanh()) == codes.TANH
+    assert code(gn.Sigmoid()) == codes.LOGISTIC
     assert code(gn.SGD(0.1, momentum=0.9)) == codes.SGD  # the caller tells momentum apart
     assert code(gn.Adam()) == codes.ADAM
     assert code(gn.AdamW()) == codes.ADAMW
     assert code(SameAdamW()) == codes.ADAMW
-    for other in (gn.Tanh(), gn.Sigmoid(), gn.Dense(2, 2, rng=0), DoubleGrad(), HalfStepSGD(0.1)):
+    for other in (gn.Dense(2, 2, rng=0), gn.Softmax(), DoubleGrad(), HalfStepSGD(0.1)):
         assert code(other) == -1, other
 
     class OwnReLU(gn.ReLU):
@@ -196,6 +201,12 @@ def test_kernel_codes_go_to_the_formulas_the_kernels_restate() -> None:
             return grad
 
     assert code(OwnReLU()) == -1
+
+    class SteepTanh(gn.Tanh):  # another formula: tanh(2x)
+        def _f(self, x: np.ndarray, out: np.ndarray | None, ws: Any) -> np.ndarray:
+            return np.tanh(2 * x, out=out)
+
+    assert code(SteepTanh()) == -1
 
 
 def test_dispatch_rules(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -314,3 +325,31 @@ def test_ctrl_c_while_numba_imports_leaves_later_fits_compiled(target: str) -> N
     script = _INTERRUPTED_IMPORT.replace("__TARGET__", repr(target))
     done = run_python(script, **{_kernels.ENV_OFF: ""})
     assert done.stdout.split() == ["compiled", "glassnet.fast.jitted"], done.stderr
+
+
+def _built_from(module: Path) -> str:
+    """The digest a kernel module's ``BUILT_FROM`` holds: its sibling imports' sources."""
+    siblings = sorted(set(re.findall(r"^from \.(\w+) import", module.read_text(), re.M)))
+    digest = hashlib.sha256()
+    for name in siblings:
+        digest.update(name.encode() + b"\0" + (module.parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def test_each_kernel_module_names_the_sources_it_is_built_from() -> None:
+    # numba's disk cache checks a compiled function's own file only: run_batches would
+    # keep the machine code of an older activation kernel (an edited jitted_layers.py
+    # or jitted_math.py) unless jitted_step.py changes too. BUILT_FROM makes it change.
+    from glassnet.fast import jitted_options
+
+    folder = Path(jitted_options.__file__).parent
+    stale = []
+    for module in sorted(folder.glob("jitted_*.py")):
+        if not re.search(r"^from \.jitted_\w+ import", module.read_text(), re.M):
+            continue  # builds on no other kernel module
+        found = re.search(r'^BUILT_FROM = "(\w*)"', module.read_text(), re.M)
+        want = _built_from(module)
+        if found is None or found.group(1) != want:
+            stale.append(f'{module.name}: BUILT_FROM = "{want}"')
+    # One digest covers another module's BUILT_FROM line: rerun until none is listed.
+    assert not stale, "update, then rerun this test:\n" + "\n".join(stale)

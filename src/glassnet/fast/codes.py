@@ -14,11 +14,13 @@ __all__ = [
     "ADAMW",
     "IDENTITY",
     "LEAKY_RELU",
+    "LOGISTIC",
     "RELU",
     "SGD",
     "SGD_MOMENTUM",
     "SGD_NESTEROV",
+    "TANH",
 ]
 
-IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
+IDENTITY, RELU, LEAKY_RELU, TANH, LOGISTIC = 0, 1, 2, 3, 4
 SGD, SGD_MOMENTUM, SGD_NESTEROV, ADAM, ADAMW = 0, 1, 2, 3, 4

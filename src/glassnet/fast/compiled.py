@@ -34,7 +34,7 @@ class CompiledStep:
     For the same runs as :class:`~glassnet.fast.numpy_step.FastStep` when, in
     addition, the model is ``Dense → activation → … → Dense`` whose activations
     and optimizer have formulas the kernels restate (:func:`glassnet.fast.kernels.kernel_code`:
-    relu, leaky relu with one slope, identity; SGD, Adam, AdamW), the data are
+    relu, leaky relu with one slope, tanh, logistic, identity; SGD, Adam, AdamW), the data are
     C-contiguous and numba is installed and not switched off (``GLASSNET_NO_NUMBA``).
     It computes the same step (forward, fused loss, backward, l2, the guard's
     checks, clipping, the update) with the same formulas, so the weights agree
@@ -128,7 +128,9 @@ class CompiledStep:
         acts = [kernel_code(layer) for layer in layers[1::2]]
         if -1 in acts:
             names = [type(la).__name__ for la, c in zip(layers[1::2], acts, strict=True) if c < 0]
-            return f"the kernels restate relu, leaky relu and identity, not {names[0]}"
+            return (
+                f"the kernels restate relu, leaky relu, tanh, logistic and identity, not {names[0]}"
+            )
         slopes = {float(la.negative_slope) for la in layers[1::2] if isinstance(la, LeakyReLU)}
         if len(slopes) > 1:
             return "its LeakyReLU layers do not share one slope"

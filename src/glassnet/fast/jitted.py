@@ -15,16 +15,20 @@ kernel                            mirrors
 ``adam_update``                   :meth:`glassnet.Adam.update` (AdamW's ``_decay`` too)
 ``adam_scalars``                  :func:`glassnet.core.optim.adam_scalars`
 ``dense_bias_activation``         :func:`~glassnet.core.functional.dense`, then relu,
-                                  leaky relu or the identity
+                                  leaky relu, tanh, logistic or the identity
 ``activation_grad``               :func:`~glassnet.core.functional.relu_grad`,
-                                  :func:`~glassnet.core.functional.leaky_relu_grad`
+                                  :func:`~glassnet.core.functional.leaky_relu_grad`,
+                                  :func:`~glassnet.core.functional.tanh_grad`,
+                                  :func:`~glassnet.core.functional.sigmoid_grad`
 ``dense_grads``                   :func:`~glassnet.core.functional.dense_grads`
 ``softmax_xent_forward_backward`` :meth:`glassnet.SoftmaxCrossEntropy.forward_backward_into`
 ``l2_penalty``                    :func:`glassnet.core.losses.l2_penalty`
 ================================= ==================================================
 
 The training step (``run_batches``, ``evaluate_rows``) is made of them
-(:mod:`glassnet.fast.jitted_step`).
+(:mod:`glassnet.fast.jitted_step`). tanh and the logistic function inside them
+are plain arithmetic (:mod:`glassnet.fast.jitted_math`), so that their loops
+vectorise; ``tests/fast/test_fast_tanh.py`` holds them to a few ulp of NumPy's.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from .jitted_layers import (
     l2_penalty,
     softmax_xent_forward_backward,
 )
+from .jitted_math import exp_into, logistic_into, tanh_into
 from .jitted_step import evaluate_rows, forward_backward, run_batches
 from .jitted_update import adam_scalars, adam_update, optimizer_update, sgd_update
 
@@ -46,10 +51,13 @@ __all__ = [
     "dense_bias_activation",
     "dense_grads",
     "evaluate_rows",
+    "exp_into",
     "forward_backward",
     "l2_penalty",
+    "logistic_into",
     "optimizer_update",
     "run_batches",
     "sgd_update",
     "softmax_xent_forward_backward",
+    "tanh_into",
 ]

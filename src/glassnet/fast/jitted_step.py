@@ -32,6 +32,11 @@ from .jitted_update import adam_scalars, optimizer_update
 
 __all__ = ["evaluate_rows", "forward_backward", "run_batches", "sharded_forward_backward"]
 
+#: Digest of the sibling modules this one compiles in (tests/fast/test_kernels.py computes
+#: it). numba's disk cache checks only a function's own file: a change to those
+#: must change this file too, or their old machine code would be loaded.
+BUILT_FROM = "fd1bdb39aa07f7f9"
+
 
 @jit
 def forward_backward(

@@ -12,7 +12,7 @@ of :mod:`glassnet.core`, is named after it and is tested against it
   :data:`MIN_SIZE` parameters, and only for an optimizer whose rule is exactly
   the one a kernel restates (:func:`kernel_code`);
 * **the training step** (``run_batches``): forward, fused loss, backward and
-  update for ``Dense → relu … → Dense`` networks, many batches per call. Which
+  update for ``Dense → relu / tanh … → Dense`` networks, many batches per call. Which
   runs take it is decided by :class:`glassnet.fast.compiled.CompiledStep`. On
   several cores it splits each minibatch over numba's threads
   (:func:`parallel_threads`, :func:`sharding`).
@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.activations import Identity, LeakyReLU, ReLU
+from ..core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from ..core.optim import SGD, Adam, AdamW, FlatLayout, Optimizer, adam_scalars
 from . import codes
 
@@ -282,6 +282,9 @@ MIRRORS: tuple[tuple[type, tuple[str, ...], int], ...] = (
     (ReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"), codes.RELU),
     (LeakyReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"),
      codes.LEAKY_RELU),
+    (Tanh, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"), codes.TANH),
+    (Sigmoid, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"),
+     codes.LOGISTIC),
     (Identity, ("forward", "backward", "forward_into", "backward_into"), codes.IDENTITY),
     (AdamW, ("update", "_decay"), codes.ADAMW),
     (Adam, ("update", "_decay"), codes.ADAM),
