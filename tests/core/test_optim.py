@@ -126,3 +126,27 @@ def test_bad_settings_raise_with_the_name(make, match: str) -> None:  # type: ig
 def test_mismatched_names_raise() -> None:
     with pytest.raises(ValueError, match="same names"):
         gn.SGD(0.1).step({"a": np.ones(1)}, {"b": np.ones(1)})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: gn.SGD(0.1, momentum=0.9, nesterov=True), lambda: gn.Adam(0.01),
+     lambda: gn.AdamW(0.01, weight_decay=0.1)],
+)  # fmt: skip
+def test_step_flat_in_blocks_equals_one_pass(make, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
+    from glassnet.core.optim import FLAT_BLOCK
+
+    n = 2 * FLAT_BLOCK + 1234  # over the blocking threshold, with a short last block
+    p0 = rng.normal(size=n).astype(np.float32)
+    layout = [("0.W", 0, n - 10, (n - 10,)), ("0.b", n - 10, n, (10,))]
+    blocked, whole = make(), make()
+    pb, pw = p0.copy(), p0.copy()
+    for _ in range(3):
+        g = rng.normal(size=n).astype(np.float32)
+        blocked.step_flat(pb, g, layout)
+        whole.t += 1  # the same step, applied to the whole vector in one pass
+        whole.update(pw, g, lambda key: whole.flat_state(key, pw, layout))
+    np.testing.assert_array_equal(pb, pw)  # elementwise: bit for bit
+    np.testing.assert_array_equal(blocked.state["0.W"][next(iter(blocked.state["0.W"]))],
+                                  whole.state["0.W"][next(iter(whole.state["0.W"]))])  # fmt: skip
+    assert pb.dtype == np.float32

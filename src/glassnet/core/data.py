@@ -21,6 +21,7 @@ __all__ = [
     "minibatches",
     "one_hot",
     "refuse_bad_values",
+    "sparse_t_dot",
 ]
 
 
@@ -311,3 +312,26 @@ def epoch_order(
     if rng is None:
         raise ValueError("minibatches(shuffle=True) needs rng, a numpy Generator.")
     return rng.permutation(n_samples), size
+
+
+def sparse_t_dot(X: Any, G: NDArray[np.floating], dW: NDArray[np.floating]) -> None:
+    """``dW ← Xᵀ G`` for SciPy sparse ``X``, with no dense temporary the size of ``W``.
+
+    Only the rows of the features present in the batch are non-zero; those
+    are computed (columns renumbered) and written, the rest zeroed.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array of shape (n_samples, n_in)
+    G : ndarray of shape (n_samples, n_out)
+    dW : ndarray of shape (n_in, n_out)
+        Overwritten with ``Xᵀ G``.
+    """
+    Xr = X.tocsr()  # a no-op for the CSR rows the training loop slices
+    present = np.zeros(Xr.shape[1], dtype=bool)
+    present[Xr.indices] = True
+    cols = np.flatnonzero(present)
+    renumber = np.cumsum(present, dtype=np.intp) - 1  # old column -> its rank among cols
+    compact = type(Xr)((Xr.data, renumber[Xr.indices], Xr.indptr), shape=(Xr.shape[0], cols.size))
+    dW.fill(0)
+    dW[cols] = compact.T @ G

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .data import sparse_t_dot
+
 __all__ = [
     "dense",
     "dense_grads",
@@ -379,7 +381,7 @@ def dense_grads(
     """
     if isinstance(X, np.ndarray):
         np.matmul(X.T, G, out=dW)
-    else:  # sparse X: its transpose times G, a sparse product
-        dW[...] = X.T @ G
+    else:
+        sparse_t_dot(X, G, dW)
     np.matmul(np.ones(G.shape[0], dtype=G.dtype) if ones is None else ones, G, out=db)
     return np.matmul(G, W.T, out=dX) if need_dx else None

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from .checks import check_number
 
-__all__ = ["SGD", "Adam", "AdamW", "FlatLayout", "Optimizer", "Slot", "adam_scalars"]
+__all__ = ["FLAT_BLOCK", "SGD", "Adam", "AdamW", "FlatLayout", "Optimizer", "Slot", "adam_scalars"]
 
 Array = NDArray[np.floating]
 
@@ -67,6 +67,10 @@ def adam_scalars(lr: float, betas: tuple[float, float], eps: float, t: int) -> t
 #: Where a rule finds its state arrays: ``slot("m")`` returns the array for key "m",
 #: shaped like the parameters it updates (created as zeros on first use).
 Slot = Callable[[str], Array]
+
+
+#: Elements per block of :meth:`Optimizer.step_flat` on large flat vectors.
+FLAT_BLOCK = 1 << 16
 
 
 class Optimizer:
@@ -139,7 +143,19 @@ class Optimizer:
             vector per key (:meth:`flat_state`).
         """
         self.t += 1
-        self.update(p, g, lambda key: self.flat_state(key, p, layout))
+        n = p.shape[0]
+        if n <= 2 * FLAT_BLOCK:
+            self.update(p, g, lambda key: self.flat_state(key, p, layout))
+            return
+        # Elementwise, so block by block gives the same numbers with cache-sized
+        # work arrays (not one more copy of a large model at the fit's peak memory).
+        for start in range(0, n, FLAT_BLOCK):
+            stop = min(start + FLAT_BLOCK, n)
+            self.update(
+                p[start:stop],
+                g[start:stop],
+                lambda key, a=start, b=stop: self.flat_state(key, p, layout)[a:b],
+            )
 
     def flat_state(self, key: str, flat: Array, layout: FlatLayout) -> Array:
         """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.

@@ -51,7 +51,7 @@ from .multilabel import (
     is_multilabel,
     multilabel_labels,
 )
-from .network import initialise, refuse_a_frozen_first_layer, to_model
+from .network import initialise, refuse_a_frozen_first_layer, share_weights, to_model
 from .stochastic import fit_stochastic
 from .validation import ValidationSet, hold_out, validation_set
 
@@ -303,6 +303,10 @@ def fit_estimator(
         est.validation_scores_ = []
         est.validation_loss_curve_ = []
     model = to_model(est.coefs_, est.intercepts_, est.activation)
+    if first:
+        # The initial weights need no copy of their own while training: until
+        # training publishes its result, coefs_ show the live weights.
+        share_weights(est, model)
     if big > HUGE_X:
         refuse_a_frozen_first_layer(est, model, X_train, big)
     loss: SoftmaxCrossEntropy | SigmoidCrossEntropy = (

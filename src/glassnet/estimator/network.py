@@ -29,6 +29,7 @@ __all__ = [
     "make_optimizer",
     "publish",
     "refuse_a_frozen_first_layer",
+    "share_weights",
     "to_model",
 ]
 
@@ -97,6 +98,22 @@ def to_model(coefs: list[Array], intercepts: list[Array], activation: str) -> Se
         layer.W[...] = W
         layer.b[...] = b
     return model
+
+
+def share_weights(est: MLPBase, model: Sequential) -> None:
+    """Point ``coefs_`` and ``intercepts_`` at the model's live weights (no copy).
+
+    For a first fit, between initialisation and :func:`publish`: a large first
+    layer is then held once, not twice, at the fit's peak memory.
+
+    Parameters
+    ----------
+    est : MLPClassifier
+    model : Sequential
+    """
+    dense = dense_layers(model)
+    est.coefs_ = [layer.W for layer in dense]
+    est.intercepts_ = [layer.b for layer in dense]
 
 
 def publish(est: MLPBase, model: Sequential) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.losses import l2_penalty
-from ..core.optim import Optimizer
+from ..core.optim import FLAT_BLOCK, Optimizer
 from .kernels import compiled_update
 
 __all__ = ["FlatView"]
@@ -42,7 +42,7 @@ class FlatView:
     grads: Array
     layout: list[tuple[str, int, int, tuple[int, ...]]]
     _mask: Array | None = None  # 1 on "*.W" entries, 0 on biases (for l2)
-    _masked: Array | None = None  # add_l2's work vector
+    _masked: Array | None = None  # add_l2's work vector (a block, for a large model)
 
     @classmethod
     def of(cls, model: object) -> FlatView | None:
@@ -87,6 +87,19 @@ class FlatView:
         coef : float
             ``l2 / B``, as in :func:`glassnet.core.losses.l2_penalty`.
         """
+        if self.params.size > 2 * FLAT_BLOCK:
+            # A large model: each weight array block by block, so that the work
+            # vector is a block long, not two more copies of every parameter.
+            if self._masked is None:
+                self._masked = np.empty(FLAT_BLOCK, dtype=self.params.dtype)
+            total = 0.0
+            for name, start, stop, _ in self.layout:
+                if name.endswith(".W"):
+                    for a in range(start, stop, FLAT_BLOCK):
+                        b = min(a + FLAT_BLOCK, stop)
+                        work = self._masked[: b - a]
+                        total += l2_penalty(self.params[a:b], self.grads[a:b], coef, out=work)
+            return total
         if self._mask is None or self._masked is None:
             self._mask = np.zeros_like(self.params)
             for name, start, stop, _ in self.layout:

@@ -148,6 +148,7 @@ class Runaway:
             The epoch about to start (0-based, in this call).
         """
         if self.factor is not None and self.exploding == 0:
+            self.good = None  # freed first: never two snapshots alive at once
             self.good = (
                 {k: v.copy() for k, v in self.params.items()},
                 self.optimizer.state_dict(),
