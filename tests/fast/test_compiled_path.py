@@ -79,6 +79,7 @@ def _split_batches(monkeypatch: pytest.MonkeyPatch, shards: int) -> list[int]:
     """
     calls: list[int] = []
     monkeypatch.setattr(_fastpath.CompiledStep, "MIN_SHARD_ROWS", 4)
+    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_SHARD_WORK", 0)
     monkeypatch.setattr(_kernels, "parallel_threads", lambda: shards)
     sharding = _kernels.sharding
 
@@ -661,6 +662,7 @@ def _path_with(n_params: int) -> Any:
     return SimpleNamespace(
         flat=SimpleNamespace(grads=np.zeros(n_params)),
         MIN_SHARD_ROWS=path.MIN_SHARD_ROWS,
+        MIN_SHARD_WORK=path.MIN_SHARD_WORK,
         MAX_PART_BYTES=path.MAX_PART_BYTES,
     )
 
@@ -669,10 +671,14 @@ def test_batches_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -
     shards = _fastpath.CompiledStep.shards
     monkeypatch.setattr(_kernels, "parallel_threads", lambda: 8)
     rows = _fastpath.CompiledStep.MIN_SHARD_ROWS
-    small = _path_with(1000)
+    small = _path_with(20_490)  # W2's network
     assert shards(small, 2 * rows - 1) == 0  # too few rows for two shards
     assert shards(small, 2 * rows) == 2
     assert shards(small, 100 * rows) == 8  # no more shards than threads
+    # Too little work a shard: W1's full batch (1000 rows, 162 parameters) stays whole.
+    assert shards(_path_with(162), 1000) == 0
+    work = _fastpath.CompiledStep.MIN_SHARD_WORK
+    assert shards(_path_with(work // (2 * rows) + 1), 4 * rows) == 2
     # The gradient parts (shards × parameters) stay within MAX_PART_BYTES.
     big = _path_with(_fastpath.CompiledStep.MAX_PART_BYTES // 8 // 3)
     assert shards(big, 100 * rows) == 3
@@ -698,6 +704,7 @@ from glassnet.fast import kernels as _kernels
 from glassnet.fast import compiled as _fastpath
 _fastpath.CompiledStep.MIN_WORK = 0.0
 _fastpath.CompiledStep.MIN_SHARD_ROWS = 4
+_fastpath.CompiledStep.MIN_SHARD_WORK = 0
 X = np.random.default_rng(0).normal(size=(256, 5)); y = (X[:, 0] > 0).astype(int)
 def fit():
     m = gn.mlp([5, 8, 2], 'relu', rng=0)
@@ -757,6 +764,7 @@ from threadpoolctl import threadpool_info
 assert "sklearn" not in sys.modules and "scipy" not in sys.modules
 _fastpath.CompiledStep.MIN_WORK = 0.0
 _fastpath.CompiledStep.MIN_SHARD_ROWS = 4
+_fastpath.CompiledStep.MIN_SHARD_WORK = 0
 _kernels.parallel_threads = lambda: 2
 kernels = _kernels.load()
 original = kernels.run_batches

@@ -176,6 +176,12 @@ class CompiledStep:
     #: two threads on the whole batch.
     MIN_SHARD_ROWS = 64
 
+    #: Fewest rows × parameters a shard gets: below, a shard's work (~100 µs) is too
+    #: little for the split's cost and risk (every thread must be running at once; on
+    #: a busy machine a split W1 epoch, 500 rows × 162 parameters a shard, took 1-20 ms
+    #: against ~0.15 ms unsplit). W2's shards (128 × 20,490) are well above.
+    MIN_SHARD_WORK = 2**20
+
     #: Most memory the shards' gradient parts (shards × parameters) may take.
     MAX_PART_BYTES = 256 * 2**20
 
@@ -187,6 +193,7 @@ class CompiledStep:
         k = min(
             _kernels.parallel_threads(),
             size // self.MIN_SHARD_ROWS,
+            size * grads.size // max(self.MIN_SHARD_WORK, 1),
             self.MAX_PART_BYTES // max(grads.nbytes, 1),
         )
         return k if k >= 2 else 0

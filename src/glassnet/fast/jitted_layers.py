@@ -45,7 +45,8 @@ def dense_bias_activation(
     ``a > 0``, else ``slope · a``), :func:`~glassnet.core.functional.tanh`,
     :func:`~glassnet.core.functional.sigmoid` (both by :mod:`glassnet.fast.jitted_math`,
     within a few ulp of NumPy's) or the identity (:mod:`glassnet.fast.codes`).
-    The bias and the activation are one pass over ``out``.
+    The bias and a cheap activation are one pass over ``out``; ``out`` is
+    C-contiguous (tanh and σ run over it as one block).
     """
     np.dot(X, W, out)
     n, w = out.shape
@@ -59,15 +60,18 @@ def dense_bias_activation(
             for j in range(w):
                 a = row[j] + b[j]
                 row[j] = a if a > 0 else a * slope
-        elif code == TANH:
-            for j in range(w):
-                row[j] = tanh(row[j] + b[j])
-        elif code == LOGISTIC:
-            for j in range(w):
-                row[j] = logistic(row[j] + b[j])
         else:
             for j in range(w):
                 row[j] = row[j] + b[j]
+    # tanh and σ in one loop over the whole block: a loop a row paid its set-up (alias
+    # checks, remainder) a row, a quarter of tanh's time on 1000 × 32.
+    flat = out.reshape(n * w)
+    if code == TANH:
+        for i in range(n * w):
+            flat[i] = tanh(flat[i])
+    elif code == LOGISTIC:
+        for i in range(n * w):
+            flat[i] = logistic(flat[i])
 
 
 @jit
@@ -98,18 +102,14 @@ def activation_grad(D: Any, A: Any, code: int, slope: Any) -> None:  # pragma: n
             a = A[r]
             for j in range(w):
                 d[j] = d[j] if a[j] > 0 else d[j] * slope
-    elif code == TANH:
-        for r in range(n):
-            d = D[r]
-            a = A[r]
-            for j in range(w):
-                d[j] = d[j] * (one - a[j] * a[j])
+    elif code == TANH:  # one loop over the whole block, as in dense_bias_activation
+        d, a = D.reshape(n * w), A.reshape(n * w)
+        for i in range(n * w):
+            d[i] = d[i] * (one - a[i] * a[i])
     elif code == LOGISTIC:
-        for r in range(n):
-            d = D[r]
-            a = A[r]
-            for j in range(w):
-                d[j] = d[j] * ((one - a[j]) * a[j])
+        d, a = D.reshape(n * w), A.reshape(n * w)
+        for i in range(n * w):
+            d[i] = d[i] * ((one - a[i]) * a[i])
 
 
 @jit
