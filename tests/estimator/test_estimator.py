@@ -109,9 +109,10 @@ def test_probabilities_logits_and_decision_function(rng: np.random.Generator) ->
     clf = MLPClassifier(random_state=0, max_iter=50, tol=1e-2).fit(X, y)
     z = clf.logits(X)
     assert z.shape == (120, 3)
-    a = X  # the default tanh network, written out from the fitted arrays
+    assert clf.activation == "relu"  # the default, written out from the fitted arrays
+    a = X
     for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1], strict=True):
-        a = np.tanh(a @ W + b)
+        a = np.maximum(a @ W + b, 0.0)
     np.testing.assert_allclose(z, a @ clf.coefs_[-1] + clf.intercepts_[-1], rtol=1e-12)
     np.testing.assert_array_equal(clf.decision_function(X), z)
     np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(z, axis=1))
@@ -130,17 +131,26 @@ def test_probabilities_logits_and_decision_function(rng: np.random.Generator) ->
     )
 
 
-def test_predict_log_proba_is_finite_where_probability_underflows() -> None:
-    # Far from the data relu logits grow linearly: the losing class's
-    # probability underflows to 0 while its log-softmax stays finite.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_probabilities_never_underflow_to_zero(dtype: type) -> None:
+    # Far from the data relu logits grow linearly: the losing class's softmax
+    # underflows to 0, its log-softmax does not. Both are floored at the
+    # smallest normal number, so that np.log(predict_proba) == predict_log_proba
+    # (scikit-learn's check_classifiers_train compares them).
     X, y = _moons(0, n=400)
-    clf = MLPClassifier(random_state=0, activation="relu").fit(X, y)
-    far = np.array([[3000.0, -3000.0]])
+    clf = MLPClassifier(random_state=0, activation="relu", dtype=dtype).fit(X, y)
+    far = np.array([[3000.0, -3000.0], [0.5, 0.25]])
+    z = clf.logits(far)
+    assert np.ptp(z[0]) > 800  # the exact log-probability is below the floor
     proba = clf.predict_proba(far)
     log_proba = clf.predict_log_proba(far)
-    assert np.all(np.isfinite(log_proba))
-    assert proba.min() == 0.0
-    assert log_proba.min() < -800
+    tiny = np.finfo(dtype).tiny
+    assert proba.dtype == log_proba.dtype == dtype
+    assert proba.min() == pytest.approx(tiny, rel=1e-4)
+    np.testing.assert_allclose(np.log(proba), log_proba, rtol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    # Above the floor the log-probabilities are the exact log-softmax.
+    np.testing.assert_allclose(log_proba[1], log_softmax(z[1]), rtol=1e-6)
 
 
 def test_huge_x_at_predict_is_finite_or_raises() -> None:
@@ -167,7 +177,13 @@ def test_class_weight_shifts_predictions_and_combines_with_sample_weight(
     y = (X[:, 0] + 0.8 * rng.normal(size=400) > 0.9).astype(int)  # ~20% positives, overlapping
     # alpha=0: the L2 term is divided by the batch's sample-weight sum, which
     # class weights do not enter, so only without it are the fits equal.
-    base: dict[str, Any] = {"random_state": 0, "max_iter": 200, "tol": 1e-3, "alpha": 0.0}
+    base: dict[str, Any] = {
+        "hidden_layer_sizes": (8,),
+        "random_state": 0,
+        "max_iter": 200,
+        "tol": 1e-3,
+        "alpha": 0.0,
+    }
     plain = MLPClassifier(**base).fit(X, y)
     balanced = MLPClassifier(class_weight="balanced", **base).fit(X, y)
     heavy = MLPClassifier(class_weight={1: 5.0}, **base).fit(X, y)
@@ -664,7 +680,7 @@ def test_export_import_round_trip(labels: np.ndarray, rng: np.random.Generator) 
     y = labels[np.arange(90) % len(labels)]
     frame = pd.DataFrame(X, columns=["p", "q", "r"])
     clf = MLPClassifier(
-        random_state=0, **QUICK, class_weight={labels.tolist()[0]: 2.0}, dtype="float32"
+        (32, 32), random_state=0, **QUICK, class_weight={labels.tolist()[0]: 2.0}, dtype="float32"
     ).fit(frame, y)
     meta, arrays = clf._export_state()
     meta = json.loads(json.dumps(meta))  # proves it is JSON-serialisable
@@ -712,6 +728,8 @@ def test_lbfgs_on_logits_that_overflow_reports_a_divergence() -> None:
     # Huge features overflow the logits: L-BFGS reports a TrainingDivergedError (the
     # estimator then keeps the last good weights), not the loss's ValueError.
     X, y = make_moons(200, noise=0.2, random_state=0)
-    est = MLPClassifier(solver="lbfgs", activation="relu", max_iter=50, random_state=0)
+    est = MLPClassifier(
+        (32, 32), solver="lbfgs", activation="relu", max_iter=50, random_state=0
+    )  # two layers: the second's products overflow
     with pytest.raises(TrainingDivergedError, match="L-BFGS met a non-finite loss"):
         est.fit(X * 1e154, y)

@@ -169,20 +169,26 @@ def test_fitted_attributes_match_sklearn() -> None:
 
 @pytest.mark.parametrize("load", [load_iris, load_wine, load_breast_cancer, load_digits])
 def test_accuracy_within_one_point_of_sklearn(load: Any) -> None:
+    # glassnet's defaults against scikit-learn's at the same width, as a mean
+    # over seeds: on wine's 54 held-out samples one sample is 1.9 points, so a
+    # single seed measures rounding, not the estimator (benchmarks/DEFAULTS.md
+    # runs ten seeds and scikit-learn's own defaults).
     X, y = load(return_X_y=True)
-    for seed in (0, 1):
+    ours_acc, theirs_acc = [], []
+    for seed in (0, 1, 2):
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, test_size=0.3, random_state=seed, stratify=y
         )
-        ours = make_pipeline(
-            StandardScaler(), MLPClassifier(hidden_layer_sizes=(32, 32), random_state=seed)
-        ).fit(X_tr, y_tr)
         with warnings.catch_warnings():
-            # scikit-learn's defaults stop at max_iter before converging here.
+            # Both may stop at max_iter before the loss settles (scikit-learn on
+            # every set here, glassnet on 2 iris splits of 10): accuracy is the point.
             warnings.simplefilter("ignore", ConvergenceWarning)
+            ours = make_pipeline(StandardScaler(), MLPClassifier(random_state=seed))
+            ours.fit(X_tr, y_tr)
+            width = ours[-1].hidden_layer_sizes
             theirs = make_pipeline(
-                StandardScaler(),
-                SkMLP(hidden_layer_sizes=(32, 32), max_iter=200, random_state=seed),
+                StandardScaler(), SkMLP(hidden_layer_sizes=width, random_state=seed)
             ).fit(X_tr, y_tr)
-        ours_acc, theirs_acc = ours.score(X_te, y_te), theirs.score(X_te, y_te)
-        assert ours_acc >= theirs_acc - 0.01, (load.__name__, seed, ours_acc, theirs_acc)
+        ours_acc.append(ours.score(X_te, y_te))
+        theirs_acc.append(theirs.score(X_te, y_te))
+    assert np.mean(ours_acc) >= np.mean(theirs_acc) - 0.01, (load.__name__, ours_acc, theirs_acc)

@@ -254,7 +254,7 @@ def test_the_estimator_refuses_a_mismatched_checkpoint(
     # Without warm_start the checkpoint is not read: a new run overwrites it.
     fresh = _clf(checkpoint_path=path, checkpoint_every=2, max_iter=2, alpha=0.5).fit(X, y)
     assert fresh.n_iter_ == 2
-    with pytest.raises(ValueError, match=r"checkpoint \{\"activation\": \"tanh\", \"alpha\": 0.5"):
+    with pytest.raises(ValueError, match=r"checkpoint \{\"activation\": \"relu\", \"alpha\": 0.5"):
         resume(path, mlp([2, 5, 3], rng=0), Adam())
 
 

@@ -287,8 +287,8 @@ def test_consistent_forged_huge_shapes_are_refused_before_allocating(saved: Path
         (lambda m: m.pop("arrays"), "'arrays' must be a list"),
         (lambda m: m["state"].update(hyperparameters=[]), "hyperparameters must be a JSON"),
         (
-            lambda m: m["state"]["hyperparameters"].update(activation="relu"),
-            "hyperparameters.activation 'relu' differs from architecture.activation 'tanh'",
+            lambda m: m["state"]["hyperparameters"].update(activation="tanh"),
+            "hyperparameters.activation 'tanh' differs from architecture.activation 'relu'",
         ),
         (
             lambda m: m["state"]["hyperparameters"].update(alpha=-1.0),

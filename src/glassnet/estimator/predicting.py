@@ -114,14 +114,21 @@ class PredictionMixin(MLPBase):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            ``log_softmax(z)`` (log-sum-exp), finite even where the
-            probability underflows to 0. Columns follow ``classes_``. For
-            multilabel ``y``, each label's ``log σ(z) = -softplus(-z)``.
+            ``log_softmax(z)`` (log-sum-exp), floored at the log of the
+            dtype's smallest normal number (-708.4 in float64, -87.3 in
+            float32) so that it equals ``np.log(predict_proba(X))``. Columns
+            follow ``classes_``. For multilabel ``y``, each label's
+            ``log σ(z) = -softplus(-z)``, floored alike.
         """
         z = self.logits(X)
         if is_multilabel(self):
-            return -F.softplus(-z)  # log σ(z), never the log of an underflowed σ
-        return F.log_softmax(z, axis=1)
+            logp = -F.softplus(-z)  # log σ(z), never the log of an underflowed σ
+        else:
+            logp = F.log_softmax(z, axis=1)
+        # Floored at the log of the smallest normal number, so that predict_proba
+        # (its exp) never underflows to 0 and np.log(predict_proba) equals this, as
+        # scikit-learn's contract has it; no probability that small is meaningful.
+        return np.maximum(logp, np.log(np.finfo(logp.dtype).tiny), out=logp)
 
     def predict_proba(self, X: ArrayLike) -> Array:
         """Class probabilities, the softmax of the logits.
@@ -133,13 +140,13 @@ class PredictionMixin(MLPBase):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``. For multilabel
-            ``y``, each label's own probability ``σ(z)`` (rows need not sum to 1).
+            Rows sum to 1 (to rounding); columns follow ``classes_``; no entry is
+            below the dtype's smallest normal number. For multilabel ``y``, each
+            label's own probability ``σ(z)`` (rows need not sum to 1).
         """
-        z = self.logits(X)
-        if is_multilabel(self):
-            return F.sigmoid(z)
-        return F.softmax(z, axis=1)
+        # exp of the floored log-probabilities: never exactly 0, so log-loss and
+        # np.log(predict_proba) stay finite (see predict_log_proba).
+        return np.exp(self.predict_log_proba(X))
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Most probable class of each sample.
