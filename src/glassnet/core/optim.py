@@ -150,12 +150,12 @@ class Optimizer:
         # Elementwise, so block by block gives the same numbers with cache-sized
         # work arrays (not one more copy of a large model at the fit's peak memory).
         for start in range(0, n, FLAT_BLOCK):
-            stop = min(start + FLAT_BLOCK, n)
-            self.update(
-                p[start:stop],
-                g[start:stop],
-                lambda key, a=start, b=stop: self.flat_state(key, p, layout)[a:b],
-            )
+            block = slice(start, min(start + FLAT_BLOCK, n))
+            self.update(p[block], g[block], functools.partial(self._flat_slot, p, layout, block))
+
+    def _flat_slot(self, p: Array, layout: FlatLayout, block: slice, key: str) -> Array:
+        """The ``block`` of state vector ``key`` (for :meth:`step_flat`'s blocks)."""
+        return self.flat_state(key, p, layout)[block]
 
     def flat_state(self, key: str, flat: Array, layout: FlatLayout) -> Array:
         """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.
