@@ -266,36 +266,40 @@ class CompiledStep:
         # The kernel reads only the slots its optimizer has: Adam's m and v, SGD's velocity.
         s1 = states[0] if states else params
         s2 = states[-1] if states else params
-        h = self.hyper
+        h = self.hyper  # item by item: a tuple into h[:] costs a microsecond an epoch (W1)
+        h[0], h[4] = opt.lr, opt.weight_decay
         if isinstance(opt, Adam):
-            h[:] = (opt.lr, opt.betas[0], opt.betas[1], opt.eps, opt.weight_decay)
+            h[1], h[2], h[3] = opt.betas[0], opt.betas[1], opt.eps
         else:
-            h[:] = (opt.lr, opt.momentum, 0.0, 0.0, opt.weight_decay)
+            h[1] = opt.momentum
         self.counter[0] = opt.t
-        # Sharded: the BLAS on one thread under the shards' threads, one such call at a time.
-        with _kernels.sharding(k):
-            done = self.k.run_batches(
-                X,
-                self.fast.labels,
-                self.no_rows if order is None else order,
-                size,
-                first,
-                last,
-                params,
-                self.flat.grads,
-                self.layout,
-                self.acts,
-                self.slope,
-                self.work,
-                self.part,
-                self.code,
-                s1,
-                s2,
-                h,
-                self.counter,
-                self.l2,
-                self.max_norm,
-                self.stats,
-            )
+        args = (
+            X,
+            self.fast.labels,
+            self.no_rows if order is None else order,
+            size,
+            first,
+            last,
+            params,
+            self.flat.grads,
+            self.layout,
+            self.acts,
+            self.slope,
+            self.work,
+            self.part,
+            self.code,
+            s1,
+            s2,
+            h,
+            self.counter,
+            self.l2,
+            self.max_norm,
+            self.stats,
+        )
+        if k:  # the BLAS on one thread under the shards' threads, one such call at a time
+            with _kernels.sharding(k):
+                done = self.k.run_batches(*args)
+        else:  # unsplit: nothing to hold (a context manager is a microsecond a call)
+            done = self.k.run_batches(*args)
         opt.t = int(self.counter[0])
         return int(done), self.stats[: last - first]
