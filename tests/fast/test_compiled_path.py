@@ -1,11 +1,13 @@
 """The compiled training step (numba) computes what the NumPy fast path computes.
 
-``train`` sends large runs of ``Dense → relu/leaky relu/identity → … → Dense`` networks
-with a plain SoftmaxCrossEntropy to ``glassnet.fast.jitted_step.run_batches``. Here
-``CompiledStep.MIN_WORK`` is lowered to 0 (compiled) or raised out of reach (NumPy)
-to train the same small problems both ways and compare: weights, optimizer state,
-history, the guard's errors and the callbacks' view. The kernel's sums run in
-another order than NumPy's, so the numbers agree to rounding, not bit for bit.
+``train`` sends runs of ``Dense → relu/leaky relu/tanh/logistic/identity → … → Dense``
+networks with a plain SoftmaxCrossEntropy to ``glassnet.fast.jitted_step.run_batches``.
+Here the same small problems are trained both ways (``route="compiled"``, then
+``route="fast"``; where ``"auto"`` is under test, ``CompiledStep.MIN_WORK`` is lowered
+to 0 or raised out of reach) and compared: weights, optimizer state, history, the
+guard's errors and the callbacks' view. The kernel's sums run in another order than
+NumPy's (and its tanh, σ and exp are within an ulp or two of NumPy's), so the numbers
+agree to rounding, not bit for bit.
 """
 
 from __future__ import annotations
@@ -103,19 +105,18 @@ def _train_both(
     shards: int = 0,
     **kwargs: Any,
 ) -> list[tuple[gn.Sequential, gn.Optimizer, gn.History, int]]:
-    """Train fresh copies through the compiled route, then the NumPy one.
+    """Train fresh copies through the compiled route, then the NumPy one (each asked for).
 
     ``shards``: the compiled route splits each batch over this many threads.
     """
     runs = []
     sharded: list[int] = []
-    for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
-        if shards and min_work == 0:
+    for route in ("compiled", "fast"):
+        if shards and route == "compiled":
             sharded = _split_batches(monkeypatch, shards)
         spy = Spy(monkeypatch)
         model, opt = make_model(), make_opt()
-        history = gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, **kwargs)
+        history = gn.train(model, gn.SoftmaxCrossEntropy(), opt, X, y, route=route, **kwargs)
         runs.append((model, opt, history, spy.calls))
         monkeypatch.undo()
     assert runs[0][3] > 0, "the compiled route did not run"
@@ -549,15 +550,16 @@ def test_training_in_two_calls_continues_exactly(monkeypatch: pytest.MonkeyPatch
     np.testing.assert_array_equal(parts.flat_params, whole.flat_params)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 def test_validation_is_scored_as_on_the_numpy_route(
-    dtype: type, monkeypatch: pytest.MonkeyPatch
+    dtype: type, activation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     X, y = _problem(14, n=3000)
     Xv, yv = _problem(15, n=2500)  # over two blocks of EVAL_ROWS
     runs = _train_both(
         monkeypatch,
-        lambda: gn.mlp([6, 16, 4], "relu", rng=0, dtype=dtype),
+        lambda: gn.mlp([6, 16, 4], activation, rng=0, dtype=dtype),
         lambda: gn.Adam(0.01),
         X,
         y,
