@@ -12,6 +12,19 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(autouse=True)
+def _route_choice_as_in_a_fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``route="auto"`` decides as a fresh process would, whatever ran before.
+
+    Once numba's kernels are loaded, "auto" sends every run they restate to
+    them (:func:`glassnet.fast.routes.choose_route`): without this, which route a
+    test's fit took would depend on the tests that ran before it.
+    """
+    from glassnet.fast import kernels
+
+    monkeypatch.setattr(kernels, "step_load_seconds", lambda: kernels.STEP_LOAD_SECONDS)
+
+
 @pytest.fixture(params=["readable", "fast", "compiled"])
 def route(request: pytest.FixtureRequest) -> str:
     """Each training route in turn; the compiled one where numba is installed.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 
 import glassnet as gn
+from helpers import needs_numba
 
 
 def _fit(model: gn.Sequential, X: np.ndarray, y: np.ndarray, **kw: object) -> gn.History:
@@ -121,8 +124,19 @@ def test_target_rows_train_readable(moons: tuple[np.ndarray, np.ndarray]) -> Non
 def test_compiled_is_refused_for_a_network_the_kernels_do_not_restate(
     moons: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    with pytest.raises(ValueError, match=r"route='compiled' cannot run this training: .*Tanh"):
-        _fit(gn.mlp([2, 4, 2], "tanh", rng=0), *moons, route="compiled")
+    class TracedReLU(gn.ReLU):
+        """Its own formula methods (up to date with each other), which no kernel restates."""
+
+        def forward(self, X: np.ndarray) -> np.ndarray:
+            return super().forward(X)
+
+        def forward_into(self, X: np.ndarray, ws: Any, inplace: bool) -> np.ndarray:
+            return super().forward_into(X, ws, inplace)
+
+    model = gn.Sequential([gn.Dense(2, 4, rng=0), TracedReLU(), gn.Dense(4, 2, rng=0)])
+    assert _fit(model, *moons, route="fast").route == "fast"
+    with pytest.raises(ValueError, match=r"route='compiled' cannot run this.*TracedReLU"):
+        _fit(model, *moons, route="compiled")
 
 
 def test_compiled_without_numba_is_refused_with_the_install_line(
@@ -133,3 +147,36 @@ def test_compiled_without_numba_is_refused_with_the_install_line(
     monkeypatch.setattr(kernels, "load_step", lambda: None)  # as when numba is missing
     with pytest.raises(ValueError, match=r"pip install 'glassnet\[fast\]'"):
         _fit(gn.mlp([2, 4, 2], "relu", rng=0), *moons, route="compiled")
+
+
+def test_the_compiled_saving_grows_with_the_run() -> None:
+    from glassnet.fast.routes import STEP_SAVING_S, compiled_saving
+
+    one = compiled_saving(162, 1000, 1, None)
+    assert one == pytest.approx(STEP_SAVING_S + 2.5e-11 * 162 * 1000)
+    assert compiled_saving(162, 1000, 300, None) == pytest.approx(300 * one)
+    assert compiled_saving(162, 1000, 1, 100) > one  # ten steps an epoch, not one
+    assert compiled_saving(162, 0, 5, None) == 0.0
+
+
+@needs_numba
+def test_auto_weighs_the_saving_against_what_numba_still_costs(
+    moons: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glassnet.fast import kernels, routes
+
+    monkeypatch.setattr(kernels, "step_load_seconds", lambda: 0.3)  # as in a fresh process
+    short = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
+    assert short.route == "fast"
+    assert "would not win back loading numba" in short.route_reason
+    monkeypatch.setattr(routes, "STEP_SAVING_S", 1.0)  # as a run long enough to pay
+    long = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
+    assert long.route == "compiled"
+    assert "wins back loading numba" in long.route_reason
+    # Once this process has loaded the kernels, any run the kernels restate takes them:
+    # there is no size to fall under.
+    monkeypatch.setattr(kernels, "step_load_seconds", lambda: 0.0)
+    monkeypatch.setattr(routes, "STEP_SAVING_S", 1e-4)
+    tiny = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
+    assert tiny.route == "compiled"
+    assert "loaded in this process" in tiny.route_reason

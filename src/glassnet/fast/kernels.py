@@ -42,7 +42,16 @@ from ..core.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from ..core.optim import SGD, Adam, AdamW, FlatLayout, Optimizer, adam_scalars
 from . import codes
 
-__all__ = ["MIN_SIZE", "MIRRORS", "available", "compiled_update", "kernel_code", "kernels_for"]
+__all__ = [
+    "MIN_SIZE",
+    "MIRRORS",
+    "STEP_LOAD_SECONDS",
+    "available",
+    "compiled_update",
+    "kernel_code",
+    "kernels_for",
+    "step_load_seconds",
+]
 
 #: Smallest flat vector (number of parameters) that is updated by the compiled kernel.
 #: Measured (benchmarks/RESULTS.md, "Compiled optimizer kernel"): a fresh process pays
@@ -144,6 +153,21 @@ def _outside_glassnet() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
         frame, level = frame.f_back, level + 1
     return level - 1  # counted from the function that called this one
+
+
+#: Seconds a process pays once to import numba and load the training step's cached
+#: machine code (benchmarks/RESULTS.md, "one-time costs": 0.19-0.45 s on 2 cores). The
+#: first compile ever (~11 s a dtype) is paid once per installation and not counted.
+STEP_LOAD_SECONDS = 0.3
+
+
+def step_load_seconds() -> float:
+    """What loading the step's kernels still costs this process, in seconds.
+
+    :data:`STEP_LOAD_SECONDS` until :func:`load_step` has run; 0 after (loaded,
+    or found unusable: then the caller falls back and says why).
+    """
+    return 0.0 if _step is not None else STEP_LOAD_SECONDS
 
 
 def load_step() -> Any:

@@ -29,11 +29,20 @@ from ..core.data import is_sparse
 from ..core.layers import Dense, fast_form_gap
 from ..core.losses import SoftmaxCrossEntropy
 from ..core.sequential import Sequential
+from . import kernels as _kernels
 from .compiled import CompiledStep
 from .flat import FlatView
 from .numpy_step import FastStep
 
-__all__ = ["ROUTES", "Route", "check_route", "choose_route"]
+__all__ = [
+    "ROUTES",
+    "STEP_SAVING_S",
+    "UNIT_SAVING_S",
+    "Route",
+    "check_route",
+    "choose_route",
+    "compiled_saving",
+]
 
 #: The values ``route=`` takes.
 ROUTES = ("auto", "readable", "fast", "compiled")
@@ -112,6 +121,44 @@ def _fast_gap(
     return None
 
 
+#: What the compiled step saves against the fast NumPy step, per step and per
+#: parameter × row (benchmarks/RESULTS.md, plain-install rows against the compiled
+#: ones): ~0.1 ms of NumPy calls a step (W1: 2 → 32 → 2 on 1,000 rows), and
+#: ~0.025 ns per parameter × row of larger products (W2: 20,490 × 256 a step).
+STEP_SAVING_S = 1e-4
+UNIT_SAVING_S = 2.5e-11
+
+
+def compiled_saving(n_params: int, n_rows: int, epochs: int, batch_size: int | None) -> float:
+    """Seconds the compiled step is expected to save on a run of these sizes.
+
+    Parameters
+    ----------
+    n_params, n_rows, epochs : int
+        The model's parameters, the data's rows and the passes over them.
+    batch_size : int or None
+        Rows a step (None: all).
+    """
+    size = n_rows if batch_size is None else max(min(int(batch_size), n_rows), 1)
+    steps = epochs * -(-n_rows // size) if n_rows else 0
+    return steps * STEP_SAVING_S + UNIT_SAVING_S * float(n_params) * n_rows * epochs
+
+
+def _compiled_pays(
+    flat: FlatView, Xa: Any, epochs: int, batch_size: int | None
+) -> tuple[bool, str]:
+    """Whether this run wins back what numba still costs this process; and why."""
+    saving = compiled_saving(flat.params.size, Xa.shape[0], epochs, batch_size)
+    cost = _kernels.step_load_seconds()
+    if cost == 0.0:
+        return True, "numba's kernels are loaded in this process (nothing left to pay)"
+    verdict = "wins" if saving > cost else "would not win"
+    return saving > cost, (
+        f"the run {verdict} back loading numba (~{saving:.2g} s saved against ~{cost:.2g} s "
+        "to load it in this process)"
+    )
+
+
 def choose_route(
     route: str,
     model: object,
@@ -124,6 +171,7 @@ def choose_route(
     l2: float,
     max_grad_norm: float | None,
     epochs: int,
+    batch_size: int | None = None,
 ) -> Route:
     """Decide the route of one training run.
 
@@ -144,8 +192,11 @@ def choose_route(
     max_grad_norm : float or None
         Gradient clipping (likewise).
     epochs : int
-        Passes over the data: with the model's and the data's sizes, the run's
-        work, which decides whether loading numba pays off under ``"auto"``.
+        Passes over the data.
+    batch_size : int or None, default=None
+        Rows a step (None: all). With ``epochs`` and the sizes, what the
+        compiled step would save, set against what loading numba still costs
+        this process, decides ``"auto"`` (:func:`compiled_saving`).
 
     Returns
     -------
@@ -174,16 +225,16 @@ def choose_route(
     if route == "fast":
         return Route("fast", "asked for (route='fast')", flat, fast)
     why_not = CompiledStep.unavailable(fast, optimizer)
-    work = float(flat.params.size) * Xa.shape[0] * epochs
     if route == "auto":
-        if why_not is None and work < CompiledStep.MIN_WORK:
-            why_not = (
-                f"the run is too small to win back loading numba ({work:.2g} < "
-                f"{CompiledStep.MIN_WORK:.2g} parameters × samples × epochs)"
-            )
+        if why_not is None:
+            pays, why = _compiled_pays(flat, Xa, epochs, batch_size)
+            why_not = None if pays else why
         if why_not is not None:
             return Route(
-                "fast", f"auto: fast forms throughout; not compiled: {why_not}", flat, fast
+                "fast",
+                f"auto: fast forms throughout; not compiled: {why_not}",
+                flat,
+                fast,
             )
     elif why_not is not None:
         raise ValueError(
@@ -201,7 +252,7 @@ def choose_route(
     reason = (
         "asked for (route='compiled')"
         if route == "compiled"
-        else f"auto: the kernels restate this network and optimizer, and the run is large "
-        f"enough ({work:.2g} ≥ {CompiledStep.MIN_WORK:.2g} parameters × samples × epochs)"
+        else "auto: the kernels restate this network and optimizer, and "
+        + _compiled_pays(flat, Xa, epochs, batch_size)[1]
     )
     return Route("compiled", reason, flat, fast, compiled)

@@ -143,7 +143,7 @@ def train(
     history = History() if history is None else history
     chosen = choose_route(
         route, model, loss, optimizer, data.X, data.y, data.w,
-        l2=l2, max_grad_norm=max_grad_norm, epochs=epochs,
+        l2=l2, max_grad_norm=max_grad_norm, epochs=epochs, batch_size=batch_size,
     )  # fmt: skip
     history.route, history.route_reason = chosen.name, chosen.reason
     params = model.parameters()
