@@ -31,7 +31,7 @@ __all__ = [
 #: Digest of the sibling modules this one compiles in (tests/fast/test_kernels.py computes
 #: it). numba's disk cache checks only a function's own file: a change to those
 #: must change this file too, or their old machine code would be loaded.
-BUILT_FROM = "f4b677be9df7acd9"
+BUILT_FROM = "5df2b21ffaa5a7b9"
 
 
 @jit

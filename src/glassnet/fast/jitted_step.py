@@ -35,7 +35,7 @@ __all__ = ["evaluate_rows", "forward_backward", "run_batches", "sharded_forward_
 #: Digest of the sibling modules this one compiles in (tests/fast/test_kernels.py computes
 #: it). numba's disk cache checks only a function's own file: a change to those
 #: must change this file too, or their old machine code would be loaded.
-BUILT_FROM = "fdf07457b34d79c1"
+BUILT_FROM = "e339b44c45d8cc48"
 
 
 @jit

@@ -23,7 +23,7 @@ __all__ = ["adam_scalars", "adam_update", "optimizer_update", "sgd_update"]
 #: Digest of the sibling modules this one compiles in (tests/fast/test_kernels.py computes
 #: it). numba's disk cache checks only a function's own file: a change to those
 #: must change this file too, or their old machine code would be loaded.
-BUILT_FROM = "1bcd97a7456018af"
+BUILT_FROM = "2b95f8f323f081ae"
 
 
 @jit
