@@ -3,8 +3,8 @@
 ``train`` sends runs of ``Dense → relu/leaky relu/tanh/logistic/identity → … → Dense``
 networks with a plain SoftmaxCrossEntropy to ``glassnet.fast.jitted_step.run_batches``.
 Here the same small problems are trained both ways (``route="compiled"``, then
-``route="fast"``; where ``"auto"`` is under test, ``CompiledStep.MIN_WORK`` is lowered
-to 0 or raised out of reach) and compared: weights, optimizer state, history, the
+``route="fast"``; where ``"auto"`` is under test, numba's load cost is set to nothing
+or to more than any run saves) and compared: weights, optimizer state, history, the
 guard's errors and the callbacks' view. The kernel's sums run in another order than
 NumPy's (and its tanh, σ and exp are within an ulp or two of NumPy's), so the numbers
 agree to rounding, not bit for bit.
@@ -32,6 +32,7 @@ from glassnet.fast import compiled as _fastpath
 from glassnet.fast import kernels as _kernels
 from glassnet.fast.flat import FlatView
 from glassnet.fast.numpy_step import FastStep
+from glassnet.fast.routes import compiled_saving
 from glassnet.training.run import _CHUNK
 from helpers import needs_numba, run_python
 
@@ -64,6 +65,12 @@ class Spy:
             return original(path, *args)
 
         monkeypatch.setattr(_fastpath.CompiledStep, "run", run)
+
+
+def _auto_compiles(monkeypatch: pytest.MonkeyPatch, yes: bool) -> None:
+    """Make ``route="auto"`` take the compiled step wherever the kernels restate the run
+    (as once numba is loaded: nothing left to pay), or never (a load no run wins back)."""
+    monkeypatch.setattr(_kernels, "step_load_seconds", lambda: 0.0 if yes else math.inf)
 
 
 def _problem(seed: int, n: int = 203, n_classes: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +279,7 @@ def test_l2_and_clipping_agree(dtype: type, shards: int, monkeypatch: pytest.Mon
 
 def test_unsupported_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(2)
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     spy = Spy(monkeypatch)
     sce = gn.SoftmaxCrossEntropy
 
@@ -314,7 +321,7 @@ def test_a_subclass_that_changes_no_formula_takes_the_compiled_route(
     class MyReLU(gn.ReLU):
         pass
 
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     spy = Spy(monkeypatch)
     X, y = _problem(2)
     model = gn.Sequential([gn.Dense(6, 8, rng=0), MyReLU(), gn.Dense(8, 4, rng=1)])
@@ -323,12 +330,13 @@ def test_a_subclass_that_changes_no_formula_takes_the_compiled_route(
 
 
 def test_small_runs_keep_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Below MIN_WORK (parameters × samples × epochs) numba is not worth loading."""
+    """A run that saves less than loading numba costs (a fresh process's) stays on NumPy."""
     spy = Spy(monkeypatch)
     X, y = _problem(3)
     model = gn.mlp([6, 8, 4], "relu", rng=0)
     gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
-    assert model.flat_params.size * len(y) * 2 < _fastpath.CompiledStep.MIN_WORK
+    saving = compiled_saving(model.flat_params.size, len(y), epochs=2, batch_size=50)
+    assert saving < _kernels.step_load_seconds()
     assert spy.calls == 0
 
 
@@ -348,9 +356,9 @@ def test_per_batch_callbacks_see_every_step(shards: int, monkeypatch: pytest.Mon
                 )
             )
 
-    for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
-        sharded = _split_batches(monkeypatch, shards) if shards and min_work == 0 else []
+    for compiled in (True, False):
+        _auto_compiles(monkeypatch, compiled)
+        sharded = _split_batches(monkeypatch, shards) if shards and compiled else []
         log: list[tuple[int, int, float, np.ndarray]] = []
         model = gn.mlp([6, 8, 4], "relu", rng=0)
         gn.train(
@@ -365,7 +373,7 @@ def test_per_batch_callbacks_see_every_step(shards: int, monkeypatch: pytest.Mon
             callbacks=[Watch()],
         )
         seen.append(log)
-        assert len(sharded) == (8 if shards and min_work == 0 else 0)  # a call a batch
+        assert len(sharded) == (8 if shards and compiled else 0)  # a call a batch
         monkeypatch.undo()
     compiled, numpy_route = seen
     assert (
@@ -385,9 +393,9 @@ def test_a_non_finite_step_is_refused_as_on_the_numpy_route(
     X, y = _problem(5)
     X[130] = 1e200  # in the third batch of the first (unshuffled) epoch: the loss overflows
     results = []
-    for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
-        if shards and min_work == 0:
+    for compiled in (True, False):
+        _auto_compiles(monkeypatch, compiled)
+        if shards and compiled:
             assert _split_batches(monkeypatch, shards) is not None
         model = gn.mlp([6, 8, 4], "relu", rng=0)
         opt = gn.Adam(0.01)
@@ -420,7 +428,7 @@ def test_a_non_finite_step_is_refused_as_on_the_numpy_route(
 
 
 def test_a_gradient_norm_overflow_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     X, y = _problem(6)
     model = gn.Sequential([gn.Dense(6, 4, rng=0, dtype=np.float32)])
     start = model.flat_params.copy()
@@ -430,7 +438,7 @@ def test_a_gradient_norm_overflow_is_caught(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_real_sigint_is_answered_after_the_running_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     X, y = _problem(8, n=2000)
     history = gn.History()
 
@@ -464,8 +472,8 @@ def test_the_estimator_takes_the_compiled_route(
 ) -> None:
     X, y = _problem(9, n=400)
     fits = []
-    for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
+    for compiled in (True, False):
+        _auto_compiles(monkeypatch, compiled)
         spy = Spy(monkeypatch)
         clf = gn.MLPClassifier(
             (16,),
@@ -491,7 +499,7 @@ def test_the_estimator_takes_the_compiled_route(
 
 def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(10)
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
     monkeypatch.delitem(sys.modules, "glassnet.fast.jitted", raising=False)
     monkeypatch.delattr("glassnet.fast.jitted", raising=False)
@@ -502,15 +510,15 @@ def test_without_numba_the_numpy_route_runs(monkeypatch: pytest.MonkeyPatch) -> 
     gn.train(model, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
     assert spy.calls == 0 and _kernels._loaded is False and _kernels._step is False
     ref = gn.mlp([6, 8, 4], "relu", rng=0)
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", math.inf)
+    _auto_compiles(monkeypatch, False)
     gn.train(ref, gn.SoftmaxCrossEntropy(), gn.Adam(), X, y, epochs=2, batch_size=50, rng=0)
     np.testing.assert_array_equal(model.flat_params, ref.flat_params)
 
 
 def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _problem(12)
-    for min_work in (0.0, math.inf):
-        monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", min_work)
+    for compiled in (True, False):
+        _auto_compiles(monkeypatch, compiled)
         bad = y.copy()
         bad[17] = 4  # four output units: indices 0..3
         model = gn.mlp([6, 8, 4], "relu", rng=0)
@@ -524,7 +532,7 @@ def test_bad_labels_are_refused_as_on_the_numpy_route(monkeypatch: pytest.Monkey
 
 def test_training_in_two_calls_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Optimizer step count and moments carry over between calls, as on the NumPy route."""
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     X, y = _problem(13)
     whole = gn.mlp([6, 8, 4], "relu", rng=0)
     opt_whole = gn.Adam(0.01)
@@ -577,7 +585,7 @@ def test_validation_is_scored_as_on_the_numpy_route(
 def test_validation_that_the_compiled_scorer_leaves_to_numpy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     X, y = _problem(16)
     Xv, yv = _problem(17, n=50)
     fit = {"epochs": 1, "batch_size": 50, "rng": 0}
@@ -704,7 +712,7 @@ _FORK_SCRIPT = """
 import os, sys, numba, numpy as np, glassnet as gn
 from glassnet.fast import kernels as _kernels
 from glassnet.fast import compiled as _fastpath
-_fastpath.CompiledStep.MIN_WORK = 0.0
+_kernels.step_load_seconds = lambda: 0.0  # 'auto' compiles what the kernels restate
 _fastpath.CompiledStep.MIN_SHARD_ROWS = 4
 _fastpath.CompiledStep.MIN_SHARD_WORK = 0
 X = np.random.default_rng(0).normal(size=(256, 5)); y = (X[:, 0] > 0).astype(int)
@@ -764,7 +772,7 @@ from glassnet.fast import kernels as _kernels
 from glassnet.fast import compiled as _fastpath
 from threadpoolctl import threadpool_info
 assert "sklearn" not in sys.modules and "scipy" not in sys.modules
-_fastpath.CompiledStep.MIN_WORK = 0.0
+_kernels.step_load_seconds = lambda: 0.0  # 'auto' compiles what the kernels restate
 _fastpath.CompiledStep.MIN_SHARD_ROWS = 4
 _fastpath.CompiledStep.MIN_SHARD_WORK = 0
 _kernels.parallel_threads = lambda: 2
@@ -813,7 +821,7 @@ def test_threads_training_at_once_get_what_each_gets_alone(monkeypatch: pytest.M
     # Two Python threads train split models at the same time: the lock lets one
     # sharded call run at a time, and each ends where it ends when trained alone.
     # (Without it, one thread's BLAS limit could outlive the other's and stay.)
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     _split_batches(monkeypatch, 2)
     X, y = _problem(3, n=600)
 
@@ -851,7 +859,7 @@ def test_a_threading_layer_that_cannot_start_leaves_numpy_with_a_warning(
 
     monkeypatch.setattr(numba, "get_num_threads", broken)
     monkeypatch.setattr(_kernels, "_step", None)
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     X, y = _problem(2)
     with pytest.warns(
         RuntimeWarning, match="threading layer could not start.*NUMBA_THREADING"
@@ -924,7 +932,7 @@ def test_validation_after_split_steps_runs_the_blas_on_one_thread(
     # A threaded BLAS would leave a worker spinning for ~0.1 s after scoring, on a
     # core the next epoch's shards need (an early-stopping W2 fit: 0.59-0.83 s
     # against 0.37 s). Unsplit runs keep the BLAS as it is.
-    monkeypatch.setattr(_fastpath.CompiledStep, "MIN_WORK", 0.0)
+    _auto_compiles(monkeypatch, True)
     if shards:
         _split_batches(monkeypatch, shards)
     kernels = _kernels.load_step()

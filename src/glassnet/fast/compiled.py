@@ -42,20 +42,18 @@ class CompiledStep:
     for bit: the kernel's sums run in another order.
 
     A process pays once to import numba and load the cached machine code (about
-    0.45 s; compiling it, the first time ever, ~11 s per dtype). A run is sent
-    here only when it is large enough to win that back (:attr:`MIN_WORK`). The
-    choice depends on the call's own sizes only, never on what ran before in the
-    process, so a seeded run gives the same numbers every time. On several cores
+    0.3-0.45 s; compiling it, the first time ever, ~11 s per dtype). Under
+    ``route="auto"`` a run is sent here when what it would save beats what loading
+    still costs the process (:func:`glassnet.fast.routes.compiled_saving`). On several cores
     each minibatch is split into shards of rows, one a thread (:meth:`shards`);
     the shard count follows numba's thread count (and is 0 in a child forked
     after numba's threads started), and another count adds the gradient's parts
     in another order: rounding again.
     """
 
-    #: Parameters × samples × epochs from which a run takes the compiled path.
-    #: Measured on W2 (benchmarks/RESULTS.md): the compiled step (split over two cores)
-    #: saves ~0.06 ns per parameter and sample, so loading numba (~0.45 s) is won back
-    #: around 8e9; W2 itself (5 epochs, 8.2e9) about breaks even in a fresh process.
+    #: Parameters × samples × epochs from which a run took the compiled path before
+    #: :func:`glassnet.fast.routes.compiled_saving` decided it; no longer read by the
+    #: route choice, kept for the benchmarks that still set it.
     MIN_WORK = 5e9
 
     def __init__(
