@@ -30,8 +30,7 @@ def route(request: pytest.FixtureRequest) -> str:
     """Each training route in turn; the compiled one where numba is installed.
 
     Tests that take it train on that route (``train(..., route=route)``); the
-    compiled kernels restate relu-like networks, so such tests build relu models
-    for it (:func:`helpers.activation_for`).
+    compiled kernels restate every activation the estimator offers.
     """
     if request.param == "compiled":
         from glassnet.fast import kernels

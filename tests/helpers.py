@@ -52,15 +52,6 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def activation_for(route: str, activation: str = "tanh") -> str:
-    """``activation``, or relu on the compiled route (its kernels restate relu-like layers)."""
-    return (
-        "relu"
-        if route == "compiled" and activation in ("tanh", "logistic", "sigmoid")
-        else activation
-    )
-
-
 def fit_small(rng: Any, X: Any = None, *, max_iter: int = 20, dtype: Any = None) -> Any:
     """A small fitted MLPClassifier (2 → 3 → 2, string labels "no"/"yes"): a ~4 KB file.
 

@@ -9,12 +9,19 @@
   whose layers and loss offer current fast forms, class indices, no sample or
   class weights and no label smoothing.
 * ``"compiled"``: the fast step restated in numba, many batches per call, for
-  ``Dense → relu-like → … → Dense`` networks with SGD, Adam or AdamW, when numba
-  is installed (``pip install 'glassnet[fast]'``).
+  ``Dense → activation → … → Dense`` networks (relu, leaky relu, tanh, logistic,
+  identity) with SGD, Adam or AdamW, when numba is installed
+  (``pip install 'glassnet[fast]'``).
 
 :func:`choose_route` takes what the user asked for: a named route runs or raises
 ``ValueError`` saying why it cannot; ``"auto"`` takes the fastest that can run
-and records why in ``History.route_reason``.
+and records why in ``History.route_reason``. Between the fast and the compiled
+route it weighs, per run, what the compiled step would save
+(:func:`compiled_saving`) against what loading numba still costs this process
+(nothing once loaded): no size a run can fall under by accident once numba is
+loaded. A process that has loaded numba may so take another route than a fresh
+one for the same seeded run; the numbers agree to rounding, and naming the
+route makes them repeat exactly.
 """
 
 from __future__ import annotations
