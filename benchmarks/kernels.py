@@ -28,7 +28,6 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.fast import kernels as _kernels
-from glassnet.fast.compiled import CompiledStep
 from glassnet.fast.flat import FlatView
 
 from .run import SETTLE_S
@@ -72,12 +71,14 @@ def training_step(name: str, n: int, rounds: int) -> tuple[float, float]:
     for r in range(rounds + 1):
         for compiled in (False, True) if r % 2 else (True, False):
             _kernels.MIN_SIZE = 0 if compiled else OFF
-            CompiledStep.MIN_WORK = 0.0 if compiled else float(OFF) ** 2
             model = gn.mlp(sizes, "relu", rng=0, dtype=np.float32)
             time.sleep(SETTLE_S)  # no run pays for the previous one's spinning BLAS threads
             t = time.perf_counter()
             loss = gn.SoftmaxCrossEntropy()
-            gn.train(model, loss, gn.Adam(), X, y, epochs=1, batch_size=BATCH[name], rng=0)
+            route = "compiled" if compiled else "fast"
+            gn.train(
+                model, loss, gn.Adam(), X, y, epochs=1, batch_size=BATCH[name], rng=0, route=route
+            )
             if r:
                 runs[compiled].append((time.perf_counter() - t) / steps)
     return statistics.median(runs[False]), statistics.median(runs[True])
@@ -87,16 +88,15 @@ def one_time_cost() -> str:
     """Import numba and make the first compiled Adam call and training step, in a fresh process."""
     code = (
         "import time, numpy as np, glassnet as gn\n"
-        "from glassnet.fast.compiled import CompiledStep\n"
         "t = time.perf_counter()\n"
         "from glassnet.fast import kernels as _kernels\n"
         "k = _kernels.load()\n"
         "a = [np.ones(8, np.float32) for _ in range(4)]\n"
         "k.adam_update(*a, *[np.float32(0.5)] * 8)\n"
-        "CompiledStep.MIN_WORK = 0.0\n"
         "X = np.ones((8, 2), np.float32)\n"
         "m = gn.mlp([2, 4, 2], 'relu', rng=0, dtype=np.float32)\n"
-        "gn.train(m, gn.SoftmaxCrossEntropy(), gn.Adam(), X, np.arange(8) % 2, epochs=1)\n"
+        "gn.train(m, gn.SoftmaxCrossEntropy(), gn.Adam(), X, np.arange(8) % 2, epochs=1,\n"
+        "         route='compiled')\n"
         "print(f'{time.perf_counter() - t:.3f}')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

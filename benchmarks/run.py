@@ -312,14 +312,15 @@ def machine_info() -> dict[str, Any]:
 
         threads = _kernels.parallel_threads()
         split = (
-            f"batches of >= {2 * CompiledStep.MIN_SHARD_ROWS} rows split over {threads} "
+            f"batches of >= {2 * CompiledStep.MIN_SHARD_ROWS} rows and "
+            f">= {CompiledStep.MIN_SHARD_WORK:,} rows × parameters a shard split over {threads} "
             f"threads ({numba.threading_layer()} threading layer)"
             if threads > 1
             else f"batches not split ({numba.threading_layer()} threading layer)"
         )
         info["glassnet compiled kernels"] = (
-            f"numba {numba.__version__}: the training step for runs of >= "
-            f"{CompiledStep.MIN_WORK:.0e} parameters × samples × epochs (W2, W3), {split}; "
+            f"numba {numba.__version__}: the training step for every run its kernels "
+            f"restate (loaded before the rounds, so route='auto' takes it), {split}; "
             f"the optimizer update for >= {_kernels.MIN_SIZE:,} parameters; loaded before "
             "the rounds (see 'one-time costs')"
         )
