@@ -51,11 +51,6 @@ class CompiledStep:
     in another order: rounding again.
     """
 
-    #: Parameters × samples × epochs from which a run took the compiled path before
-    #: :func:`glassnet.fast.routes.compiled_saving` decided it; no longer read by the
-    #: route choice, kept for the benchmarks that still set it.
-    MIN_WORK = 5e9
-
     def __init__(
         self,
         kernels: Any,
