@@ -180,3 +180,16 @@ def test_auto_weighs_the_saving_against_what_numba_still_costs(
     tiny = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
     assert tiny.route == "compiled"
     assert "loaded in this process" in tiny.route_reason
+
+
+def test_auto_says_when_numba_is_not_installed(
+    moons: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glassnet.fast import kernels
+
+    monkeypatch.setattr(kernels, "installed", lambda: False)  # as a plain install
+    h = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
+    assert h.route == "fast"
+    assert h.route_reason.endswith(
+        "not compiled: numba is not installed (pip install 'glassnet[fast]' adds it)"
+    )

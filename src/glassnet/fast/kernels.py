@@ -28,6 +28,7 @@ the next call imports afresh (:func:`load`).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 import threading
@@ -48,16 +49,14 @@ __all__ = [
     "STEP_LOAD_SECONDS",
     "available",
     "compiled_update",
+    "installed",
     "kernel_code",
     "kernels_for",
     "step_load_seconds",
 ]
 
-#: Smallest flat vector (number of parameters) that is updated by the compiled kernel.
-#: Measured (benchmarks/RESULTS.md, "Compiled optimizer kernel"): a fresh process pays
-#: ~0.2-0.4 s to import numba and load the cached kernel, which a network of this size
-#: wins back within a few hundred steps; the moons network (162) and W2's (20,490) never do
-#: in a typical run.
+#: Smallest flat vector (parameters) the compiled update takes: loading numba (~0.2-0.4 s)
+#: is won back within a few hundred steps from this size (benchmarks/RESULTS.md).
 MIN_SIZE = 50_000
 
 
@@ -155,18 +154,13 @@ def _outside_glassnet() -> int:
     return level - 1  # counted from the function that called this one
 
 
-#: Seconds a process pays once to import numba and load the training step's cached
-#: machine code (benchmarks/RESULTS.md, "one-time costs": 0.19-0.45 s on 2 cores). The
-#: first compile ever (~11 s a dtype) is paid once per installation and not counted.
+#: Seconds a process pays once to import numba and load the step's cached code (0.19-0.45
+#: s on 2 cores); the first compile ever (~11 s a dtype) is per installation, not counted.
 STEP_LOAD_SECONDS = 0.3
 
 
 def step_load_seconds() -> float:
-    """What loading the step's kernels still costs this process, in seconds.
-
-    :data:`STEP_LOAD_SECONDS` until :func:`load_step` has run; 0 after (loaded,
-    or found unusable: then the caller falls back and says why).
-    """
+    """Seconds loading the step's kernels still costs: 0 once :func:`load_step` has run."""
     return 0.0 if _step is not None else STEP_LOAD_SECONDS
 
 
@@ -276,6 +270,16 @@ def sharding(threads: int) -> Iterator[None]:
             numba.set_num_threads(before)
 
 
+def installed() -> bool:
+    """True when numba can be found here (looked up, not imported: cheap)."""
+    if _loaded is False:  # tried, and it did not import
+        return False
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except ValueError:  # a module object without a spec: let load() find out
+        return True
+
+
 def available() -> bool:
     """True when numba imports here (it is imported to find out) and is not switched off."""
     return not switched_off() and load() is not None
@@ -298,10 +302,8 @@ def kernels_for(*arrays: np.ndarray) -> Any:
     return load()
 
 
-#: What each kernel code restates: the class and the methods that hold its formula.
-#: A layer or an optimizer gets the code only when every one of those methods is the
-#: class's own (a subclass that changes a formula runs on NumPy, never on a kernel).
-#: ``tests/fast/test_kernel_agreement.py`` checks each class here against its kernel.
+#: What each kernel code restates: the class and the methods holding its formula; a class
+#: gets the code only when all of them are that class's own (tests/fast/test_kernel_agreement.py).
 MIRRORS: tuple[tuple[type, tuple[str, ...], int], ...] = (
     (ReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"), codes.RELU),
     (LeakyReLU, ("forward", "backward", "forward_into", "backward_into", "_f", "_slope"),

@@ -233,6 +233,8 @@ def choose_route(
         return Route("fast", "asked for (route='fast')", flat, fast)
     why_not = CompiledStep.unavailable(fast, optimizer)
     if route == "auto":
+        if why_not is None and not _kernels.installed():
+            why_not = "numba is not installed (pip install 'glassnet[fast]' adds it)"
         if why_not is None:
             pays, why = _compiled_pays(flat, Xa, epochs, batch_size)
             why_not = None if pays else why
