@@ -170,6 +170,8 @@ def test_auto_weighs_the_saving_against_what_numba_still_costs(
     assert short.route == "fast"
     assert "would not win back loading numba" in short.route_reason
     monkeypatch.setattr(routes, "STEP_SAVING_S", 1.0)  # as a run long enough to pay
+    costs = iter([0.3])  # a fresh process, until the route loads numba
+    monkeypatch.setattr(kernels, "step_load_seconds", lambda: next(costs, 0.0))
     long = _fit(gn.mlp([2, 8, 2], "relu", rng=0), *moons)
     assert long.route == "compiled"
     assert "wins back loading numba" in long.route_reason

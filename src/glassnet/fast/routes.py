@@ -232,12 +232,15 @@ def choose_route(
     if route == "fast":
         return Route("fast", "asked for (route='fast')", flat, fast)
     why_not = CompiledStep.unavailable(fast, optimizer)
+    reason = "asked for (route='compiled')"
     if route == "auto":
         if why_not is None and not _kernels.installed():
             why_not = "numba is not installed (pip install 'glassnet[fast]' adds it)"
         if why_not is None:
+            # Weighed before build() loads numba: afterwards nothing is left to pay.
             pays, why = _compiled_pays(flat, Xa, epochs, batch_size)
             why_not = None if pays else why
+            reason = f"auto: the kernels restate this network and optimizer, and {why}"
         if why_not is not None:
             return Route(
                 "fast",
@@ -258,10 +261,4 @@ def choose_route(
                 "or use route='fast'."
             )
         return Route("fast", "auto: numba did not load, so the fast NumPy route", flat, fast)
-    reason = (
-        "asked for (route='compiled')"
-        if route == "compiled"
-        else "auto: the kernels restate this network and optimizer, and "
-        + _compiled_pays(flat, Xa, epochs, batch_size)[1]
-    )
     return Route("compiled", reason, flat, fast, compiled)
