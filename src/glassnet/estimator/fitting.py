@@ -51,7 +51,7 @@ from .multilabel import (
     is_multilabel,
     multilabel_labels,
 )
-from .network import initialise, refuse_a_frozen_first_layer, share_weights, to_model
+from .network import initialise, refuse_a_frozen_first_layer, to_model
 from .stochastic import fit_stochastic
 from .validation import ValidationSet, hold_out, validation_set
 
@@ -294,19 +294,18 @@ def fit_estimator(
             sizes = [X_arr.shape[1], *hidden, len(labels)]
             path = est.checkpoint_path
             resumed = read_checkpoint(est, path, sizes, dtype, config, validation_data)
+    model: Sequential | None = None
     if first:
         out = LOGISTIC if multilabel else "softmax"
-        initialise(est, labels, X_arr.shape[1], hidden, dtype, val is not None, out)
+        model = initialise(est, labels, X_arr.shape[1], hidden, dtype, val is not None, out)
     if resumed is not None:
         restore_records(est, *resumed, validating=val is not None)
+        model = None  # the checkpoint's weights, built below
     if val is not None and est.validation_scores_ is None:
         est.validation_scores_ = []
         est.validation_loss_curve_ = []
-    model = to_model(est.coefs_, est.intercepts_, est.activation)
-    if first:
-        # The initial weights need no copy of their own while training: until
-        # training publishes its result, coefs_ show the live weights.
-        share_weights(est, model)
+    if model is None:
+        model = to_model(est.coefs_, est.intercepts_, est.activation)
     if big > HUGE_X:
         refuse_a_frozen_first_layer(est, model, X_train, big)
     loss: SoftmaxCrossEntropy | SigmoidCrossEntropy = (

@@ -137,8 +137,8 @@ def initialise(
     dtype: np.dtype,
     validating: bool,
     out_activation: str = "softmax",
-) -> None:
-    """Fresh weights and fitted attributes for a first fit.
+) -> Sequential:
+    """Fresh weights and fitted attributes for a first fit; the network to train.
 
     Parameters
     ----------
@@ -152,6 +152,12 @@ def initialise(
         Whether the validation curves are kept.
     out_activation : {"softmax", "logistic"}, default="softmax"
         ``out_activation_``: "logistic" for a multilabel indicator ``y``.
+
+    Returns
+    -------
+    Sequential
+        The network at its initial weights, which ``coefs_`` and
+        ``intercepts_`` show (no copy) until training publishes its result.
     """
     sizes = [n_features, *hidden, len(labels)]
     # Glorot-uniform weights for every activation and biases drawn from the same range,
@@ -164,7 +170,7 @@ def initialise(
     est.n_outputs_ = len(labels)
     est.n_layers_ = len(sizes)
     est.out_activation_ = out_activation
-    publish(est, model)
+    share_weights(est, model)
     est.n_iter_ = 0
     est.t_ = 0
     est.loss_curve_ = []
@@ -179,6 +185,7 @@ def initialise(
     est._no_improvement_count = 0
     if hasattr(est, "_optimizer"):
         del est._optimizer
+    return model
 
 
 def make_optimizer(est: MLPBase) -> Optimizer:
