@@ -7,9 +7,8 @@ an optimizer never holds a reference to a layer.
 
 Each optimizer has one update rule, :meth:`Optimizer.update`, written out in
 NumPy for any array: :meth:`step` applies it to each named array (the readable
-route), :meth:`step_flat` once to a model's whole flat parameter vector (the
-fast route: the same rule, a handful of NumPy calls instead of a handful per
-array). The compiled kernels of :mod:`glassnet.fast` restate SGD's and Adam's
+route), :meth:`step_flat` to a model's whole flat parameter vector (the fast
+route). The compiled kernels of :mod:`glassnet.fast` restate SGD's and Adam's
 rules for large models; they are named after them and tested against them.
 """
 
@@ -64,13 +63,16 @@ def adam_scalars(lr: float, betas: tuple[float, float], eps: float, t: int) -> t
     return lr * root_c2 / (1.0 - betas[0] ** t), eps * root_c2
 
 
-#: Where a rule finds its state arrays: ``slot("m")`` returns the array for key "m",
-#: shaped like the parameters it updates (created as zeros on first use).
+#: Where a rule finds its state: ``slot("m")``, shaped like its parameters (zeros at first).
 Slot = Callable[[str], Array]
 
 
 #: Elements per block of :meth:`Optimizer.step_flat` on large flat vectors.
 FLAT_BLOCK = 1 << 16
+
+
+def _block_of(whole: Slot, block: slice, key: str) -> Array:
+    return whole(key)[block]  # the block of state vector `key` (Optimizer.step_flat)
 
 
 class Optimizer:
@@ -149,13 +151,11 @@ class Optimizer:
             return
         # Elementwise, so block by block gives the same numbers with cache-sized
         # work arrays (not one more copy of a large model at the fit's peak memory).
+        # Each state vector is looked up once a step, not once a block.
+        whole: Slot = functools.cache(lambda key: self.flat_state(key, p, layout))
         for start in range(0, n, FLAT_BLOCK):
             block = slice(start, min(start + FLAT_BLOCK, n))
-            self.update(p[block], g[block], functools.partial(self._flat_slot, p, layout, block))
-
-    def _flat_slot(self, p: Array, layout: FlatLayout, block: slice, key: str) -> Array:
-        """The ``block`` of state vector ``key`` (for :meth:`step_flat`'s blocks)."""
-        return self.flat_state(key, p, layout)[block]
+            self.update(p[block], g[block], functools.partial(_block_of, whole, block))
 
     def flat_state(self, key: str, flat: Array, layout: FlatLayout) -> Array:
         """A state vector shaped like ``flat`` whose slices are ``state[name][key]``.
