@@ -83,13 +83,15 @@ NOTES_MD = [
     "parameters in one compiled pass with the very same arithmetic (bit-identical in "
     "our runs): the Adam update on W3's network 3.4× faster (872 → 257 µs).",
     "- **W1 against JAX's whole compiled loop.** With tanh vectorised, glassnet.train on "
-    "the compiled step does W1 at 1.02× (float64) and 1.08× (float32) JAX's "
-    "`lax.fori_loop` version over 2,000 epochs, 1.11× and 0.99× over 300 (this run; "
-    "noise on runs this short is ±10–20%). The kernel is ~70 % of an epoch (the first "
-    "product with tanh ~45 %, the loss ~12 %); the training loop's Python between "
-    "epochs (the runaway guard's snapshot, the bookkeeping) is ~12 µs of it. In a fresh "
-    "process W1 stays on NumPy under route='auto' (it would save ~0.2 s against ~0.3 s to "
-    "load numba), as JAX's own compilation (~0.4–0.6 s) is left out of JAX's figure.",
+    "the compiled step runs W1 at parity with JAX's `lax.fori_loop` version, not reliably "
+    "ahead: over three runs of the harness on the quiet machine its ratio was 0.88–1.13× "
+    "in float64 and 0.86–1.13× in float32 (2,000 and 300 epochs; the table above is one "
+    "of them). Runs this short move ±10–20% between runs. The kernel is ~70 % of an "
+    "epoch (the first product with tanh ~45 %, the loss ~12 %); the training loop's Python "
+    "between epochs (the runaway guard's snapshot, the bookkeeping) is ~12 µs of it. In a "
+    "fresh process W1 stays on NumPy under route='auto' (it would save ~0.2 s against "
+    "~0.3 s to load numba), as JAX's own compilation (~0.4–0.6 s) is left out of JAX's "
+    "figure.",
     "- **The plain install (no numba): what was tried.** Splitting each batch over Python "
     "threads (NumPy and its BLAS release the GIL), one replica of the network a shard, "
     "with the BLAS on one thread a shard, was built and measured on the quiet machine: W2 "
@@ -99,7 +101,7 @@ NOTES_MD = [
     "sizes. It was dropped. The other way, numba as a core dependency, is against the "
     "project's dependency rule (numpy, scikit-learn and matplotlib are the core) and would "
     "make a fresh installation's first fit compile for ~11 s a dtype. So the plain "
-    "install stays NumPy: 2.2–2.6× scikit-learn on W2, 1.8× PyTorch eager on W1 float64 "
+    "install stays NumPy: 2.2–2.6× scikit-learn on W2, 1.6–1.9× PyTorch eager on W1 float64 "
     "(the targets of 3× and 2× are not met there); `pip install 'glassnet[fast]'` meets "
     "them.",
     "- **W2 against scikit-learn.** scikit-learn's MLPClassifier does W2 in 1.41–1.53 s "
